@@ -1,0 +1,7 @@
+using System.CommandLine;
+using Tq.Cli.Commands;
+
+var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compressed KV cache, and measure them.");
+root.Subcommands.Add(InfoCommand.Create());
+
+return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
