@@ -207,7 +207,7 @@ internal abstract class Expr(int offset)
                 "not" => !TemplateValue.IsTruthy(value),
                 "-" => value switch
                 {
-                    long l => -l,
+                    long l => (object)(-l),
                     double d => -d,
                     _ => throw TemplateErrors.Type($"Cannot negate a {TemplateValue.TypeName(value)}."),
                 },

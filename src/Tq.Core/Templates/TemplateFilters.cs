@@ -87,7 +87,7 @@ internal static class TemplateFilters
             case "abs":
                 return value switch
                 {
-                    long l => Math.Abs(l),
+                    long l => (object)Math.Abs(l),
                     double dbl => Math.Abs(dbl),
                     _ => throw TemplateErrors.Type($"Filter 'abs' needs a number, got {TemplateValue.TypeName(value)}."),
                 };
