@@ -56,7 +56,7 @@ internal static class TemplateArithmetic
                 case "%":
                     return y == 0 ? throw TemplateErrors.Type("Modulo by zero.") : x - (FloorDiv(x, y) * y);
                 case "**":
-                    return y >= 0 ? (long)Math.Pow(x, y) : Math.Pow(x, y);
+                    return y >= 0 ? (object)(long)Math.Pow(x, y) : Math.Pow(x, y);
             }
         }
 

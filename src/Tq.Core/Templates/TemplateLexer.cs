@@ -159,6 +159,8 @@ internal static class TemplateLexer
 
     private static int LexInside(string source, int pos, int length, char closeChar, List<TemplateToken> tokens, out bool dashClose)
     {
+        // '}}' inside a dict literal ({'a': {}}) closes braces, not the tag.
+        int braces = 0;
         while (true)
         {
             while (pos < length && char.IsWhiteSpace(source[pos]))
@@ -178,7 +180,7 @@ internal static class TemplateLexer
                 return pos + 3;
             }
 
-            if (c == closeChar && pos + 1 < length && source[pos + 1] == '}')
+            if (c == closeChar && pos + 1 < length && source[pos + 1] == '}' && (braces == 0 || closeChar == '%'))
             {
                 dashClose = false;
                 return pos + 2;
@@ -221,6 +223,15 @@ internal static class TemplateLexer
             if (op is null)
             {
                 throw TemplateErrors.Syntax(source, pos, $"Unexpected character '{c}'.");
+            }
+
+            if (op == "{")
+            {
+                braces++;
+            }
+            else if (op == "}" && braces > 0)
+            {
+                braces--;
             }
 
             tokens.Add(new TemplateToken(TemplateTokenKind.Operator, op, pos));

@@ -600,7 +600,7 @@ internal sealed class TemplateParser
             {
                 _pos++;
                 (List<Expr> args, List<KeyValuePair<string, Expr>> kwargs) = ParseCallArguments();
-                node = new Expr.Call(token.Offset, node, args, kwargs);
+                node = new Expr.Call(node.Offset, node, args, kwargs);
             }
             else
             {

@@ -394,13 +394,13 @@ internal static class TemplateValue
                     case JsonValueKind.Number:
                         if (value.TryGetValue(out JsonElement element))
                         {
-                            return element.TryGetInt64(out long l) ? l : element.GetDouble();
+                            return element.TryGetInt64(out long l) ? (object)l : element.GetDouble();
                         }
 
                         // Numbers built from CLR values (JsonValue.Create(3)) have no JsonElement: go through their JSON text.
                         using (JsonDocument doc = JsonDocument.Parse(value.ToJsonString()))
                         {
-                            return doc.RootElement.TryGetInt64(out long l) ? l : doc.RootElement.GetDouble();
+                            return doc.RootElement.TryGetInt64(out long l) ? (object)l : doc.RootElement.GetDouble();
                         }
 
                     default:
