@@ -40,19 +40,26 @@ internal static class TemplateLexer
             string text = source[pos..textEnd];
             int textStart = pos;
 
+            // Jinja's "line starting": the text begins a line when it starts the template or the previous tag
+            // (with what whitespace control removed after it) ended with a newline.
+            bool lineStarting = textStart == 0 || source[textStart - 1] == '\n';
             if (stripNextLeading)
             {
-                text = text.TrimStart();
+                string stripped = text.TrimStart();
+                lineStarting |= text.AsSpan(0, text.Length - stripped.Length).LastIndexOf('\n') >= 0;
+                text = stripped;
             }
             else if (trimNextNewline)
             {
                 if (text.StartsWith("\r\n", StringComparison.Ordinal))
                 {
                     text = text[2..];
+                    lineStarting = true;
                 }
                 else if (text.StartsWith('\n'))
                 {
                     text = text[1..];
+                    lineStarting = true;
                 }
             }
 
@@ -79,7 +86,7 @@ internal static class TemplateLexer
             }
             else if (kind != '{')
             {
-                text = LstripBlock(source, text, textStart);
+                text = LstripBlock(text, lineStarting);
             }
 
             AddText(tokens, text, textStart);
@@ -136,11 +143,10 @@ internal static class TemplateLexer
     }
 
     // lstrip_blocks: spaces and tabs between the start of a line and a block or comment tag are dropped.
-    private static string LstripBlock(string source, string text, int textStart)
+    private static string LstripBlock(string text, bool lineStarting)
     {
         int lastNewline = text.LastIndexOf('\n');
-        bool atLineStart = lastNewline >= 0 || textStart == 0 || source[textStart - 1] == '\n';
-        if (!atLineStart)
+        if (lastNewline < 0 && !lineStarting)
         {
             return text;
         }

@@ -135,6 +135,8 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("  {% if t %}x{% endif %}  y", "x  y")]
     [InlineData("a\n    {% if t %}\nb\n    {% endif %}\nc", "a\nb\nc")]
     [InlineData("  {%+ if t %}x{% endif %}", "  x")]
+    [InlineData("{% if t %}\n    {% if t %}x{% endif %}\n{% endif %}", "x")]
+    [InlineData("{{ 'v' }}    {% if t %}x{% endif %}", "v    x")]
     [InlineData("a {# comment #} b\n{# line comment #}\nc", "a  b\nc")]
     [InlineData("{{ 'x' }}\n{{ 'y' }}\n", "x\ny")]
     [InlineData("{{ 'x' }}\n\n", "x\n")]
