@@ -61,12 +61,12 @@ internal unsafe ref struct GgufParser
         // before anything is allocated from it.
         if (kvCount > (ulong)Remaining / 13)
         {
-            throw new GgufFormatException($"Metadata count {kvCount} cannot fit in the {Remaining} bytes left.", kvCountOffset, "metadata_kv_count");
+            throw new GgufFormatException($"Metadata count {kvCount} cannot fit in the {Remaining} bytes left: the file is truncated or corrupt.", kvCountOffset, "metadata_kv_count");
         }
 
         if (tensorCount > (ulong)Remaining / 24)
         {
-            throw new GgufFormatException($"Tensor count {tensorCount} cannot fit in the {Remaining} bytes left.", tensorCountOffset, "tensor_count");
+            throw new GgufFormatException($"Tensor count {tensorCount} cannot fit in the {Remaining} bytes left: the file is truncated or corrupt.", tensorCountOffset, "tensor_count");
         }
 
         var values = new Dictionary<string, GgufValue>((int)kvCount, StringComparer.Ordinal);
@@ -139,7 +139,9 @@ internal unsafe ref struct GgufParser
             infos.Add((name, type, dims, offset, infoOffset));
         }
 
-        long dataOffset = AlignUp(_position, alignment);
+        // A vocabulary-only file (no tensors) may end right after the tensor infos without the alignment padding
+        // (llama.cpp's own ggml-vocab-*.gguf files do); it has no data section to align.
+        long dataOffset = infos.Count == 0 ? Math.Min(AlignUp(_position, alignment), _length) : AlignUp(_position, alignment);
         if (dataOffset > _length)
         {
             throw new GgufFormatException($"The data section would start at {dataOffset}, past the end of the {_length}-byte file.", _position, "data");

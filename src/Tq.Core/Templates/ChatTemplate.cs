@@ -1,0 +1,130 @@
+using System.Text;
+
+namespace Tq.Core.Templates;
+
+/// <summary>
+/// A compiled chat template: the Jinja subset used by GGUF <c>tokenizer.chat_template</c> texts, rendered as
+/// llama.cpp renders them (<c>llama-server --jinja</c>). Parse once, render many times; rendering is thread-safe.
+/// </summary>
+/// <example>
+/// <code>
+/// var template = ChatTemplate.Parse(gguf.ChatTemplate ?? BuiltInChatTemplates.DefaultName);
+/// var input = new ChatTemplateInput(messages) { Tools = tools, BosToken = "&lt;s&gt;", EosToken = "&lt;/s&gt;", TokenizerAddsBos = true };
+/// string prompt = template.Render(input);
+/// </code>
+/// </example>
+public sealed class ChatTemplate
+{
+    private readonly List<Stmt> _body;
+    private readonly Lazy<ChatTemplateCapabilities> _capabilities;
+
+    private ChatTemplate(string source, List<Stmt> body)
+    {
+        Source = source;
+        _body = body;
+        _capabilities = new Lazy<ChatTemplateCapabilities>(() => TemplatePolyfills.DetectCapabilities(this), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The Jinja source the template was parsed from.</summary>
+    public string Source { get; }
+
+    /// <summary>How the template treats system messages, tools and tool calls (detected on first use, then cached).</summary>
+    public ChatTemplateCapabilities Capabilities => _capabilities.Value;
+
+    /// <summary>Parses and compiles a Jinja chat template.</summary>
+    /// <param name="source">The template text, e.g. a GGUF file's <c>tokenizer.chat_template</c>.</param>
+    /// <returns>The compiled template.</returns>
+    /// <exception cref="ChatTemplateException">The template has a syntax error or uses an unsupported construct (the message names its line and column).</exception>
+    public static ChatTemplate Parse(string source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return new ChatTemplate(source, TemplateParser.Parse(source));
+    }
+
+    /// <summary>Renders a conversation into the prompt text the model is to continue.</summary>
+    /// <param name="input">Messages, tools, special tokens, flags and extra variables.</param>
+    /// <returns>The prompt text.</returns>
+    /// <exception cref="ChatTemplateException">
+    /// The template refused the conversation with <c>raise_exception</c> (<see cref="ChatTemplateException.IsRaisedByTemplate"/>,
+    /// message exactly the template's), or rendering failed (e.g. a type error; the message names line and column).
+    /// </exception>
+    public string Render(ChatTemplateInput input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var messages = (List<object?>)TemplateValue.FromJson(input.Messages)!;
+        if (input.ApplyPolyfills)
+        {
+            ChatTemplateCapabilities capabilities = Capabilities;
+            if (!capabilities.SupportsSystemRole)
+            {
+                messages = TemplatePolyfills.MergeSystemMessages(messages);
+            }
+
+            if (capabilities.RequiresObjectArguments)
+            {
+                TemplatePolyfills.ParseToolCallArguments(messages);
+            }
+        }
+
+        DateTimeOffset now = input.TimeProvider.GetLocalNow();
+        var variables = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            ["messages"] = messages,
+            ["add_generation_prompt"] = input.AddGenerationPrompt,
+            ["bos_token"] = input.BosToken,
+            ["eos_token"] = input.EosToken,
+            ["date_string"] = TemplateStrftime.Format(now, "%d %b %Y"),
+        };
+        if (input.Tools is { Count: > 0 })
+        {
+            variables["tools"] = TemplateValue.FromJson(input.Tools);
+        }
+
+        if (input.EnableThinking is bool thinking)
+        {
+            variables["enable_thinking"] = thinking;
+        }
+
+        foreach (KeyValuePair<string, System.Text.Json.Nodes.JsonNode?> pair in input.Variables)
+        {
+            variables[pair.Key] = TemplateValue.FromJson(pair.Value);
+        }
+
+        string result = RenderVariables(variables, now);
+        if (input.TokenizerAddsBos && input.BosToken.Length > 0 && result.StartsWith(input.BosToken, StringComparison.Ordinal))
+        {
+            result = result[input.BosToken.Length..];
+        }
+
+        if (input.TokenizerAddsEos && input.EosToken.Length > 0 && result.EndsWith(input.EosToken, StringComparison.Ordinal))
+        {
+            result = result[..^input.EosToken.Length];
+        }
+
+        return result;
+    }
+
+    /// <summary>Renders with exactly the given variables (plus the built-in functions); no polyfills.</summary>
+    internal string RenderVariables(Dictionary<string, object?> variables, DateTimeOffset now)
+    {
+        var state = new RenderState(Source, now);
+        var globals = new TemplateScope(state, parent: null);
+        TemplateGlobals.Register(globals);
+        foreach (KeyValuePair<string, object?> pair in variables)
+        {
+            globals.Set(pair.Key, pair.Value);
+        }
+
+        var output = new StringBuilder(Source.Length);
+        try
+        {
+            Stmt.RenderAll(_body, new TemplateScope(state, globals), output);
+        }
+        catch (InsufficientExecutionStackException e)
+        {
+            throw new ChatTemplateException("The chat template recursed too deeply.", e);
+        }
+
+        return output.ToString();
+    }
+}
