@@ -1,0 +1,175 @@
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using Tq.Core.Inference;
+using Tq.Core.Sampling;
+using Tq.Core.Templates;
+using Tq.Core.Tokenization;
+using Tq.Extensions.AI.ToolCalling;
+
+namespace Tq.Extensions.AI;
+
+/// <summary>One request resolved against an engine: the prompt tokens, the sampler settings and the output rules.</summary>
+internal sealed class GenerationRequest
+{
+    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode)
+    {
+        PromptText = promptText;
+        Prompt = prompt;
+        Sampler = sampler;
+        MaxTokens = maxTokens;
+        Stops = stops;
+        ToolFormat = toolFormat;
+        ForcedText = forcedText;
+        JsonMode = jsonMode;
+    }
+
+    /// <summary>The rendered prompt (without the forced start of the answer).</summary>
+    public string PromptText { get; }
+
+    /// <summary>The prompt tokens, the forced start of the answer included.</summary>
+    public int[] Prompt { get; }
+
+    public SamplerOptions Sampler { get; }
+
+    public int MaxTokens { get; }
+
+    public string[] Stops { get; }
+
+    /// <summary>How to parse tool calls out of the output; <see cref="ToolCallFormat.None"/> when no tool is offered.</summary>
+    public ToolCallFormat ToolFormat { get; }
+
+    /// <summary>Text appended to the prompt as the start of the answer (to force a tool call), parsed as output.</summary>
+    public string ForcedText { get; }
+
+    public bool JsonMode { get; }
+
+    public static GenerationRequest Create(TurboQuantEngine engine, IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options)
+    {
+        if (options?.ModelId is { Length: > 0 } modelId && !string.Equals(modelId, engine.ModelId, StringComparison.OrdinalIgnoreCase))
+        {
+            throw new ArgumentException($"ChatOptions.ModelId '{modelId}' names another model; this client serves '{engine.ModelId}'.", nameof(options));
+        }
+
+        SamplerOptions sampler = CreateSamplerOptions(client, options);
+        Tokenizer tokenizer = engine.Tokenizer;
+        ToolCallFormat format = engine.ToolCallFormat;
+        IList<AITool>? tools = options?.Tools is { Count: > 0 } t && options.ToolMode is not NoneChatToolMode && format != ToolCallFormat.None ? t : null;
+        string forced = string.Empty;
+        if (tools is not null && options!.ToolMode is RequiredChatToolMode required)
+        {
+            if (required.RequiredFunctionName is string name)
+            {
+                tools = tools.Where(x => x.Name == name).ToList();
+                if (tools.Count == 0)
+                {
+                    throw new ArgumentException($"ToolMode requires the function '{name}', which is not among ChatOptions.Tools.", nameof(options));
+                }
+            }
+
+            forced = ForcedStart(format, required.RequiredFunctionName);
+        }
+
+        string? instructions = options?.Instructions;
+        bool json = options?.ResponseFormat is ChatResponseFormatJson;
+        if (options?.ResponseFormat is ChatResponseFormatJson { Schema: JsonElement schema } jsonFormat)
+        {
+            string hint = $"Answer with a JSON value that matches this JSON Schema{(jsonFormat.SchemaName is null ? string.Empty : $" ({jsonFormat.SchemaName})")}: {schema.GetRawText()}";
+            instructions = string.IsNullOrEmpty(instructions) ? hint : instructions + "\n\n" + hint;
+        }
+
+        var input = new ChatTemplateInput(ChatPromptBuilder.BuildMessages(messages, instructions, format, tools))
+        {
+            Tools = format == ToolCallFormat.Prompt ? null : ChatPromptBuilder.BuildTools(tools),
+            AddGenerationPrompt = true,
+            BosToken = tokenizer.BosId >= 0 ? tokenizer.GetTokenText(tokenizer.BosId) : string.Empty,
+            EosToken = tokenizer.EosId >= 0 ? tokenizer.GetTokenText(tokenizer.EosId) : string.Empty,
+            TokenizerAddsBos = tokenizer.AddBos,
+            TokenizerAddsEos = tokenizer.AddEos,
+        };
+        string text = engine.ChatTemplate.Render(input);
+        var tokens = new List<int>(text.Length / 3 + 8);
+        tokenizer.Encode(text, tokens, addSpecial: true, parseSpecial: true);
+        if (forced.Length > 0)
+        {
+            tokenizer.Encode(forced, tokens, addSpecial: false, parseSpecial: true);
+        }
+
+        int context = engine.ContextLength;
+        if (tokens.Count > context)
+        {
+            throw new ContextOverflowException(tokens.Count, context);
+        }
+
+        int? requested = options?.MaxOutputTokens;
+        if (requested is <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), requested, "ChatOptions.MaxOutputTokens must be positive.");
+        }
+
+        requested ??= engine.Options.DefaultMaxOutputTokens > 0 ? engine.Options.DefaultMaxOutputTokens : int.MaxValue;
+
+        // The last sampled token is never evaluated, so a full context still leaves room for one.
+        int maxTokens = Math.Min(requested.Value, context - tokens.Count + 1);
+        string[] stops = options?.StopSequences?.Where(s => !string.IsNullOrEmpty(s)).ToArray() ?? [];
+        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json);
+    }
+
+    private static SamplerOptions CreateSamplerOptions(IChatClient client, ChatOptions? options)
+    {
+        var sampler = new SamplerOptions();
+        if (options?.RawRepresentationFactory?.Invoke(client) is SamplerOptions raw)
+        {
+            sampler = new SamplerOptions
+            {
+                Temperature = raw.Temperature,
+                TopK = raw.TopK,
+                TopP = raw.TopP,
+                MinP = raw.MinP,
+                RepeatPenalty = raw.RepeatPenalty,
+                FrequencyPenalty = raw.FrequencyPenalty,
+                PresencePenalty = raw.PresencePenalty,
+                PenaltyLastN = raw.PenaltyLastN,
+                Seed = raw.Seed,
+            };
+        }
+
+        if (options is not null)
+        {
+            sampler.Temperature = options.Temperature ?? sampler.Temperature;
+            sampler.TopP = options.TopP ?? sampler.TopP;
+            sampler.TopK = options.TopK ?? sampler.TopK;
+            sampler.FrequencyPenalty = options.FrequencyPenalty ?? sampler.FrequencyPenalty;
+            sampler.PresencePenalty = options.PresencePenalty ?? sampler.PresencePenalty;
+            sampler.Seed = options.Seed is long seed ? unchecked((ulong)seed) : sampler.Seed;
+            if (options.AdditionalProperties is { } extra)
+            {
+                if (extra.TryGetValue(TurboQuantChatClient.MinPProperty, out float minP))
+                {
+                    sampler.MinP = minP;
+                }
+
+                if (extra.TryGetValue(TurboQuantChatClient.RepeatPenaltyProperty, out float repeat))
+                {
+                    sampler.RepeatPenalty = repeat;
+                }
+            }
+        }
+
+        sampler.Validate();
+        return sampler;
+    }
+
+    /// <summary>The start of an answer that can only continue as a tool call, in the model's syntax.</summary>
+    private static string ForcedStart(ToolCallFormat format, string? name)
+    {
+        string nameJson = name is null ? string.Empty : JsonSerializer.Serialize(name);
+        return format switch
+        {
+            ToolCallFormat.Hermes => name is null ? "<tool_call>\n" : $"<tool_call>\n{{\"name\": {nameJson}, \"arguments\": ",
+            ToolCallFormat.Prompt => name is null ? "```tool_call\n" : $"```tool_call\n{{\"name\": {nameJson}, \"arguments\": ",
+            ToolCallFormat.Llama3 => name is null ? "{\"name\": " : $"{{\"name\": {nameJson}, \"parameters\": ",
+            ToolCallFormat.Mistral => "[TOOL_CALLS]",
+            _ => string.Empty,
+        };
+    }
+}

@@ -1,0 +1,323 @@
+using System.Diagnostics;
+using Microsoft.Extensions.AI;
+using Tq.Core.Inference;
+using Tq.Core.Sampling;
+using Tq.Core.Tokenization;
+using Tq.Extensions.AI.ToolCalling;
+
+namespace Tq.Extensions.AI;
+
+/// <summary>
+/// The decode loop of one response on a rented session: token → UTF-8-safe text → stop sequences → tool-call parser →
+/// contents. A malformed tool call before anything was emitted restarts the answer with another seed (bounded).
+/// </summary>
+internal sealed class GenerationRun
+{
+    private const float RetryTemperature = 0.7f;
+
+    private readonly TurboQuantEngine _engine;
+    private readonly GenerationRequest _request;
+    private readonly Session _session;
+    private readonly Tokenizer _tokenizer;
+    private readonly StreamingDecoder _decoder;
+    private readonly JsonConstraint? _json;
+    private readonly float[]? _maskedLogits;
+    private readonly long _start;
+    private Sampler _sampler;
+    private StopSequenceFilter _stops;
+    private StreamingToolCallParser? _parser;
+    private int _attempt;
+    private int _generated;
+    private int _retriedTokens;
+    private int _lastToken;
+    private int _cached;
+    private bool _emitted;
+    private bool _sawCalls;
+    private bool _finished;
+    private long _prefillTicks;
+    private long _firstTokenAt;
+    private long _decodeStart;
+
+    public GenerationRun(TurboQuantEngine engine, GenerationRequest request, Session session, long start)
+    {
+        _engine = engine;
+        _request = request;
+        _session = session;
+        _tokenizer = engine.Tokenizer;
+        _start = start;
+        _decoder = _tokenizer.CreateStreamingDecoder();
+        _sampler = new Sampler(request.Sampler);
+        _stops = new StopSequenceFilter(request.Stops);
+        if (request.JsonMode)
+        {
+            _json = JsonConstraint.For(_tokenizer);
+            _maskedLogits = new float[engine.Model.VocabularySize];
+        }
+
+        ResetParser();
+    }
+
+    /// <summary>False after an engine call failed mid-way (the session's state is unknown and must be discarded).</summary>
+    public bool Consistent { get; private set; } = true;
+
+    public int PromptTokens => _request.Prompt.Length;
+
+    public int CachedTokens => _cached;
+
+    public int OutputTokens => _generated;
+
+    public ChatFinishReason? FinishReason { get; private set; }
+
+    /// <summary>Makes the session hold the prompt, evaluating only what its history does not share.</summary>
+    public void Prefill(CancellationToken cancellationToken)
+    {
+        long t0 = Stopwatch.GetTimestamp();
+        _cached = Engine(() => _session.Prompt(_request.Prompt, cancellationToken));
+        _prefillTicks += Stopwatch.GetTimestamp() - t0;
+        int evaluated = _request.Prompt.Length - _cached;
+        TurboQuantTelemetry.Tokens.Add(evaluated, new KeyValuePair<string, object?>("tq.token.type", "input"));
+        TurboQuantTelemetry.Tokens.Add(_cached, new KeyValuePair<string, object?>("tq.token.type", "cached_input"));
+        double seconds = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+        if (evaluated > 0 && seconds > 0)
+        {
+            TurboQuantTelemetry.PrefillTokensPerSecond.Record(evaluated / seconds);
+        }
+
+        if (_request.ForcedText.Length > 0)
+        {
+            _ = Parse(_parser!.Append(_request.ForcedText), []);
+        }
+    }
+
+    /// <summary>Generates one token and adds what it completes to <paramref name="contents"/>; false when the answer ended.</summary>
+    public bool Step(List<AIContent> contents, CancellationToken cancellationToken)
+    {
+        if (_finished)
+        {
+            return false;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_generated > 0)
+        {
+            int previous = _lastToken;
+            Engine(() =>
+            {
+                _session.Append(previous);
+                return 0;
+            });
+        }
+
+        ReadOnlySpan<float> logits = _session.Logits;
+        if (_json is not null)
+        {
+            logits.CopyTo(_maskedLogits);
+            _json.Mask(_maskedLogits, _tokenizer);
+            logits = _maskedLogits;
+        }
+
+        int token = _sampler.Sample(logits, _session.Tokens);
+        _generated++;
+        _lastToken = token;
+        if (_firstTokenAt == 0)
+        {
+            _firstTokenAt = Stopwatch.GetTimestamp();
+            _decodeStart = _firstTokenAt;
+            TurboQuantTelemetry.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(_start, _firstTokenAt).TotalSeconds);
+        }
+
+        if (_tokenizer.IsEndOfGeneration(token))
+        {
+            return Finish(ChatFinishReason.Stop, contents);
+        }
+
+        _json?.Accept(token, _tokenizer);
+        if (Process(_decoder.Append(token), contents))
+        {
+            return true;
+        }
+
+        if (_stops.Stopped || _json?.IsComplete == true)
+        {
+            return Finish(ChatFinishReason.Stop, contents);
+        }
+
+        return _generated < _request.MaxTokens || Finish(ChatFinishReason.Length, contents);
+    }
+
+    /// <summary>The usage of the response (exact token counts; retried attempts are counted apart).</summary>
+    public UsageDetails CreateUsage()
+    {
+        var usage = new UsageDetails
+        {
+            InputTokenCount = _request.Prompt.Length,
+            CachedInputTokenCount = _cached,
+            OutputTokenCount = _generated,
+            TotalTokenCount = _request.Prompt.Length + _generated,
+            AdditionalCounts = new AdditionalPropertiesDictionary<long>
+            {
+                [TurboQuantChatClient.PrefillMicrosecondsCount] = (long)(_prefillTicks * 1_000_000.0 / Stopwatch.Frequency),
+                [TurboQuantChatClient.DecodeMicrosecondsCount] = _decodeStart == 0 ? 0 : (long)Stopwatch.GetElapsedTime(_decodeStart).TotalMicroseconds,
+            },
+        };
+        if (_retriedTokens > 0)
+        {
+            usage.AdditionalCounts[TurboQuantChatClient.RetriedOutputTokensCount] = _retriedTokens;
+        }
+
+        return usage;
+    }
+
+    /// <summary>Records the decode speed once the answer ended.</summary>
+    public void RecordMetrics()
+    {
+        TurboQuantTelemetry.Tokens.Add(_generated, new KeyValuePair<string, object?>("tq.token.type", "output"));
+        if (_generated > 1 && _decodeStart != 0)
+        {
+            double seconds = Stopwatch.GetElapsedTime(_decodeStart).TotalSeconds;
+            if (seconds > 0)
+            {
+                TurboQuantTelemetry.DecodeTokensPerSecond.Record((_generated - 1) / seconds);
+            }
+        }
+    }
+
+    private bool Finish(ChatFinishReason reason, List<AIContent> contents)
+    {
+        if (Process(_decoder.Flush(), contents))
+        {
+            return true;
+        }
+
+        string rest = _stops.Flush();
+        if (_parser is null)
+        {
+            Emit(rest, contents);
+        }
+        else
+        {
+            ToolCallParseResult tail = _parser.Append(rest);
+            if (Parse(tail, contents) || Parse(_parser.Complete(), contents))
+            {
+                return true;
+            }
+        }
+
+        _finished = true;
+        FinishReason = _sawCalls && reason == ChatFinishReason.Stop ? ChatFinishReason.ToolCalls : reason;
+        return false;
+    }
+
+    /// <summary>Runs a decoded piece through the stop filter and the parser; true when the answer was restarted.</summary>
+    private bool Process(string piece, List<AIContent> contents)
+    {
+        string text = _stops.Append(piece);
+        if (_parser is null)
+        {
+            Emit(text, contents);
+            return false;
+        }
+
+        return text.Length > 0 && Parse(_parser.Append(text), contents);
+    }
+
+    private bool Parse(ToolCallParseResult result, List<AIContent> contents)
+    {
+        if (result.HasErrors)
+        {
+            MalformedToolCall error = result.Errors[0];
+            if (_emitted || result.Contents.Count > 0 || _attempt >= _engine.Options.MaxToolCallRetries)
+            {
+                throw new InvalidOperationException(
+                    $"The model wrote a malformed tool call ({error.Message}) after {_attempt + 1} attempt(s): {error.RawText}");
+            }
+
+            Restart();
+            return true;
+        }
+
+        foreach (AIContent content in result.Contents)
+        {
+            if (content is FunctionCallContent)
+            {
+                _sawCalls = true;
+                _emitted = true;
+                contents.Add(content);
+            }
+            else if (content is TextContent t)
+            {
+                Emit(t.Text, contents);
+            }
+        }
+
+        return false;
+    }
+
+    private void Emit(string text, List<AIContent> contents)
+    {
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        _emitted = true;
+        if (contents.Count > 0 && contents[^1] is TextContent last)
+        {
+            contents[^1] = new TextContent(last.Text + text);
+        }
+        else
+        {
+            contents.Add(new TextContent(text));
+        }
+    }
+
+    private void Restart()
+    {
+        _attempt++;
+        _retriedTokens += _generated;
+        _generated = 0;
+        _decoder.Reset();
+        _stops = new StopSequenceFilter(_request.Stops);
+        _json?.Reset();
+        SamplerOptions o = _request.Sampler;
+        _sampler = new Sampler(new SamplerOptions
+        {
+            Temperature = Math.Max(o.Temperature, RetryTemperature),
+            TopK = o.TopK,
+            TopP = o.TopP,
+            MinP = o.MinP,
+            RepeatPenalty = o.RepeatPenalty,
+            FrequencyPenalty = o.FrequencyPenalty,
+            PresencePenalty = o.PresencePenalty,
+            PenaltyLastN = o.PenaltyLastN,
+            Seed = o.Seed is ulong seed ? seed + (ulong)_attempt : null,
+        });
+        ResetParser();
+        Prefill(CancellationToken.None);
+    }
+
+    private void ResetParser() =>
+        _parser = _request.ToolFormat == ToolCallFormat.None ? null : new StreamingToolCallParser(_request.ToolFormat);
+
+    private int Engine(Func<int> call)
+    {
+        Consistent = false;
+        try
+        {
+            int result = call();
+            Consistent = true;
+            return result;
+        }
+        catch (OperationCanceledException)
+        {
+            // The session cancels between batches: its history is still exact.
+            Consistent = true;
+            throw;
+        }
+        catch (ContextOverflowException)
+        {
+            Consistent = true;
+            throw;
+        }
+    }
+}

@@ -1,0 +1,428 @@
+using System.Runtime.CompilerServices;
+using Tq.Core.Tokenization;
+
+namespace Tq.Extensions.AI;
+
+/// <summary>
+/// JSON mode: constrains sampling so the output is a JSON object. Before each draw, every token whose text would make
+/// the output stop being a prefix of valid JSON gets −∞ logits (a character-level pushdown automaton run over each
+/// token's text); end-of-generation is allowed only once the object is closed, and generation stops right there.
+/// </summary>
+/// <remarks>
+/// Whitespace outside strings is limited to one character in a row (so a model cannot loop on blanks), tokens that
+/// hold only part of a UTF-8 character are not used, and nesting is limited to 64 levels. A JSON Schema is not enforced
+/// (only described to the model in the prompt).
+/// </remarks>
+internal sealed class JsonConstraint
+{
+    private static readonly ConditionalWeakTable<Tokenizer, string?[]> s_pieces = [];
+
+    private readonly string?[] _pieces;
+    private State _state;
+
+    private JsonConstraint(string?[] pieces) => _pieces = pieces;
+
+    private enum Mode : byte
+    {
+        Start,
+        Value,
+        ArrayValueOrEnd,
+        KeyOrEnd,
+        Key,
+        Colon,
+        AfterValue,
+        String,
+        Escape,
+        Unicode,
+        Literal,
+        NumberSign,
+        NumberZero,
+        NumberInt,
+        NumberDot,
+        NumberFraction,
+        NumberE,
+        NumberExponentSign,
+        NumberExponent,
+        Done,
+    }
+
+    /// <summary>Whether the top-level object is closed.</summary>
+    public bool IsComplete => _state.Mode == Mode.Done;
+
+    public static JsonConstraint For(Tokenizer tokenizer) => new(s_pieces.GetValue(tokenizer, BuildPieces));
+
+    /// <summary>Sets the logits of every token that cannot continue the JSON to −∞.</summary>
+    public void Mask(Span<float> logits, Tokenizer tokenizer)
+    {
+        bool complete = IsComplete;
+        for (int id = 0; id < logits.Length; id++)
+        {
+            bool allowed;
+            if (tokenizer.IsEndOfGeneration(id))
+            {
+                allowed = complete;
+            }
+            else if (complete || _pieces[id] is not string piece)
+            {
+                allowed = false;
+            }
+            else
+            {
+                State s = _state;
+                allowed = true;
+                foreach (char c in piece)
+                {
+                    if (!s.Feed(c))
+                    {
+                        allowed = false;
+                        break;
+                    }
+                }
+            }
+
+            if (!allowed)
+            {
+                logits[id] = float.NegativeInfinity;
+            }
+        }
+    }
+
+    /// <summary>Advances over the chosen token.</summary>
+    public void Accept(int token, Tokenizer tokenizer)
+    {
+        _ = tokenizer;
+        if (_pieces[token] is string piece)
+        {
+            foreach (char c in piece)
+            {
+                _ = _state.Feed(c);
+            }
+        }
+    }
+
+    public void Reset() => _state = default;
+
+    /// <summary>Whether <paramref name="text"/> is a prefix of a JSON object (for tests).</summary>
+    internal static bool IsValidPrefix(string text, out bool complete)
+    {
+        State s = default;
+        foreach (char c in text)
+        {
+            if (!s.Feed(c))
+            {
+                complete = false;
+                return false;
+            }
+        }
+
+        complete = s.Mode == Mode.Done;
+        return true;
+    }
+
+    private static string?[] BuildPieces(Tokenizer tokenizer)
+    {
+        var pieces = new string?[tokenizer.VocabularySize];
+        for (int id = 0; id < pieces.Length; id++)
+        {
+            if (tokenizer.IsControl(id))
+            {
+                continue;
+            }
+
+            ReadOnlySpan<byte> bytes = tokenizer.TokenToPieceUtf8(id, renderSpecial: false);
+            if (bytes.IsEmpty || System.Text.Unicode.Utf8.IsValid(bytes) is false)
+            {
+                continue;
+            }
+
+            pieces[id] = System.Text.Encoding.UTF8.GetString(bytes);
+        }
+
+        return pieces;
+    }
+
+    private struct State
+    {
+        private const string True = "true", False = "false", Null = "null";
+
+        public Mode Mode;
+        private Mode _stringReturn;
+        private ulong _stack; // bit i = 1: level i is an object
+        private byte _depth;
+        private byte _index;
+        private byte _literal; // 0 true, 1 false, 2 null
+        private bool _space;
+
+        public bool Feed(char c)
+        {
+            switch (Mode)
+            {
+                case Mode.String:
+                    if (c == '"')
+                    {
+                        Mode = _stringReturn;
+                    }
+                    else if (c == '\\')
+                    {
+                        Mode = Mode.Escape;
+                    }
+                    else if (c < 0x20)
+                    {
+                        return false;
+                    }
+
+                    return true;
+                case Mode.Escape:
+                    if (c == 'u')
+                    {
+                        Mode = Mode.Unicode;
+                        _index = 0;
+                        return true;
+                    }
+
+                    Mode = Mode.String;
+                    return c is '"' or '\\' or '/' or 'b' or 'f' or 'n' or 'r' or 't';
+                case Mode.Unicode:
+                    if (!char.IsAsciiHexDigit(c))
+                    {
+                        return false;
+                    }
+
+                    if (++_index == 4)
+                    {
+                        Mode = Mode.String;
+                    }
+
+                    return true;
+                case Mode.Literal:
+                {
+                    string word = _literal switch { 0 => True, 1 => False, _ => Null };
+                    if (c != word[_index])
+                    {
+                        return false;
+                    }
+
+                    if (++_index == word.Length)
+                    {
+                        EndValue();
+                    }
+
+                    return true;
+                }
+
+                case Mode.NumberSign:
+                    if (c == '0')
+                    {
+                        Mode = Mode.NumberZero;
+                        return true;
+                    }
+
+                    if (c is >= '1' and <= '9')
+                    {
+                        Mode = Mode.NumberInt;
+                        return true;
+                    }
+
+                    return false;
+                case Mode.NumberZero:
+                case Mode.NumberInt:
+                    if (Mode == Mode.NumberInt && char.IsAsciiDigit(c))
+                    {
+                        return true;
+                    }
+
+                    if (c == '.')
+                    {
+                        Mode = Mode.NumberDot;
+                        return true;
+                    }
+
+                    if (c is 'e' or 'E')
+                    {
+                        Mode = Mode.NumberE;
+                        return true;
+                    }
+
+                    EndValue();
+                    return Feed(c);
+                case Mode.NumberDot:
+                    if (!char.IsAsciiDigit(c))
+                    {
+                        return false;
+                    }
+
+                    Mode = Mode.NumberFraction;
+                    return true;
+                case Mode.NumberFraction:
+                    if (char.IsAsciiDigit(c))
+                    {
+                        return true;
+                    }
+
+                    if (c is 'e' or 'E')
+                    {
+                        Mode = Mode.NumberE;
+                        return true;
+                    }
+
+                    EndValue();
+                    return Feed(c);
+                case Mode.NumberE:
+                    if (c is '+' or '-')
+                    {
+                        Mode = Mode.NumberExponentSign;
+                        return true;
+                    }
+
+                    if (!char.IsAsciiDigit(c))
+                    {
+                        return false;
+                    }
+
+                    Mode = Mode.NumberExponent;
+                    return true;
+                case Mode.NumberExponentSign:
+                    if (!char.IsAsciiDigit(c))
+                    {
+                        return false;
+                    }
+
+                    Mode = Mode.NumberExponent;
+                    return true;
+                case Mode.NumberExponent:
+                    if (char.IsAsciiDigit(c))
+                    {
+                        return true;
+                    }
+
+                    EndValue();
+                    return Feed(c);
+                case Mode.Done:
+                    return false;
+            }
+
+            if (c is ' ' or '\n' or '\t' or '\r')
+            {
+                if (_space || Mode == Mode.Start)
+                {
+                    return false;
+                }
+
+                _space = true;
+                return true;
+            }
+
+            _space = false;
+            switch (Mode)
+            {
+                case Mode.Start:
+                    return c == '{' && Push(isObject: true);
+                case Mode.Value:
+                case Mode.ArrayValueOrEnd:
+                    if (Mode == Mode.ArrayValueOrEnd && c == ']')
+                    {
+                        return Pop(isObject: false);
+                    }
+
+                    return StartValue(c);
+                case Mode.KeyOrEnd:
+                    if (c == '}')
+                    {
+                        return Pop(isObject: true);
+                    }
+
+                    goto case Mode.Key;
+                case Mode.Key:
+                    if (c != '"')
+                    {
+                        return false;
+                    }
+
+                    Mode = Mode.String;
+                    _stringReturn = Mode.Colon;
+                    return true;
+                case Mode.Colon:
+                    if (c != ':')
+                    {
+                        return false;
+                    }
+
+                    Mode = Mode.Value;
+                    return true;
+                case Mode.AfterValue:
+                    bool inObject = (_stack & (1UL << (_depth - 1))) != 0;
+                    if (c == ',')
+                    {
+                        Mode = inObject ? Mode.Key : Mode.Value;
+                        return true;
+                    }
+
+                    return c == (inObject ? '}' : ']') && Pop(inObject);
+                default:
+                    return false;
+            }
+        }
+
+        private bool StartValue(char c)
+        {
+            switch (c)
+            {
+                case '{':
+                    return Push(isObject: true);
+                case '[':
+                    return Push(isObject: false);
+                case '"':
+                    Mode = Mode.String;
+                    _stringReturn = Mode.AfterValue;
+                    return true;
+                case 't' or 'f' or 'n':
+                    Mode = Mode.Literal;
+                    _literal = c switch { 't' => 0, 'f' => 1, _ => 2 };
+                    _index = 1;
+                    return true;
+                case '-':
+                    Mode = Mode.NumberSign;
+                    return true;
+                case '0':
+                    Mode = Mode.NumberZero;
+                    return true;
+                case >= '1' and <= '9':
+                    Mode = Mode.NumberInt;
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        private bool Push(bool isObject)
+        {
+            if (_depth == 64)
+            {
+                return false;
+            }
+
+            _stack = isObject ? _stack | (1UL << _depth) : _stack & ~(1UL << _depth);
+            _depth++;
+            Mode = isObject ? Mode.KeyOrEnd : Mode.ArrayValueOrEnd;
+            return true;
+        }
+
+        private bool Pop(bool isObject)
+        {
+            if (_depth == 0 || ((_stack & (1UL << (_depth - 1))) != 0) != isObject)
+            {
+                return false;
+            }
+
+            _depth--;
+            EndValue();
+            return true;
+        }
+
+        private void EndValue()
+        {
+            _space = false;
+            Mode = _depth == 0 ? Mode.Done : Mode.AfterValue;
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Tq.Core.Hub;
+using Tq.Core.Inference;
+using Tq.Core.Models;
+using Tq.Core.Templates;
+using Tq.Core.Tokenization;
+using Tq.Extensions.AI.ToolCalling;
+
+namespace Tq.Extensions.AI;
+
+/// <summary>
+/// One loaded model shared by every client that serves it: the memory-mapped weights, the tokenizer, the chat template,
+/// the tool-call syntax and a bounded pool of sessions (each with its own KV cache). Register it once (a singleton);
+/// <see cref="TurboQuantChatClient"/> and the Semantic Kernel adapter run their requests on it.
+/// </summary>
+/// <remarks>
+/// The model is loaded on first use, or at construction when <see cref="TurboQuantChatOptions.LoadEagerly"/> is set;
+/// loading is thread-safe and happens once. All members are safe to call concurrently.
+/// </remarks>
+public sealed class TurboQuantEngine : IDisposable
+{
+    private readonly ILogger _logger;
+    private readonly Lazy<LoadedState> _state;
+    private bool _disposed;
+
+    /// <summary>Creates the engine for <paramref name="options"/> (validated here).</summary>
+    /// <param name="options">The model and serving options.</param>
+    /// <param name="loggerFactory">Receives load progress and warnings; null logs nothing.</param>
+    /// <exception cref="ArgumentException">The options are invalid (the message lists every problem).</exception>
+    public TurboQuantEngine(TurboQuantChatOptions options, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var result = new TurboQuantChatOptionsValidator().Validate(null, options);
+        if (result.Failed)
+        {
+            throw new ArgumentException(string.Join(" ", result.Failures), nameof(options));
+        }
+
+        Options = options;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TurboQuantEngine>();
+        ModelPath = new ModelStore(options.ModelStorePath).Resolve(options.ModelPath!);
+        ModelId = string.IsNullOrWhiteSpace(options.ModelId) ? Path.GetFileNameWithoutExtension(ModelPath) : options.ModelId;
+        _state = new Lazy<LoadedState>(LoadCore, LazyThreadSafetyMode.ExecutionAndPublication);
+        if (options.LoadEagerly)
+        {
+            Load();
+        }
+    }
+
+    /// <summary>The options the engine was created with (do not change them afterwards).</summary>
+    public TurboQuantChatOptions Options { get; }
+
+    /// <summary>The resolved path of the GGUF file.</summary>
+    public string ModelPath { get; }
+
+    /// <summary>The model id reported in responses (<see cref="TurboQuantChatOptions.ModelId"/> or the file name).</summary>
+    public string ModelId { get; }
+
+    /// <summary>Whether the model is loaded.</summary>
+    public bool IsLoaded => _state.IsValueCreated;
+
+    /// <summary>The model (loads it on first access).</summary>
+    public Model Model => State.Model;
+
+    /// <summary>The tokenizer read from the model file (loads the model on first access).</summary>
+    public Tokenizer Tokenizer => State.Tokenizer;
+
+    /// <summary>The chat template in use: <see cref="TurboQuantChatOptions.ChatTemplate"/>, the model's, or ChatML.</summary>
+    public ChatTemplate ChatTemplate => State.Template;
+
+    /// <summary>The tool-call syntax used to parse the model's output (never <see cref="ToolCallFormat.Auto"/>).</summary>
+    public ToolCallFormat ToolCallFormat => State.ToolCallFormat;
+
+    /// <summary>Tokens one session holds (prompt plus output).</summary>
+    public int ContextLength => State.ContextLength;
+
+    /// <summary>The KV cache kind sessions use: <c>F16</c> (the TurboQuant cache kind is not in this build yet).</summary>
+    public string KvCacheKind { get; } = "F16";
+
+    internal SessionPool Sessions => State.Sessions;
+
+    private LoadedState State
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _state.Value;
+        }
+    }
+
+    /// <summary>Loads the model now if it is not loaded yet (idempotent, thread-safe).</summary>
+    public void Load() => _ = State;
+
+    /// <summary>A snapshot of the sessions and KV-cache memory.</summary>
+    public TurboQuantEngineStatistics GetStatistics()
+    {
+        if (!IsLoaded)
+        {
+            return new TurboQuantEngineStatistics(false, 0, 0, 0, 0, 0, KvCacheKind, 0, 0);
+        }
+
+        LoadedState s = State;
+        (int live, int busy, long bytes) = s.Sessions.Snapshot();
+        return new TurboQuantEngineStatistics(true, live, busy, s.Sessions.MaxSessions, bytes, s.Sessions.BytesPerToken, KvCacheKind, s.Sessions.F16BytesPerToken, s.ContextLength);
+    }
+
+    /// <summary>Releases every session and unmaps the model.</summary>
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        if (_state.IsValueCreated)
+        {
+            _state.Value.Sessions.Dispose();
+            _state.Value.Model.Dispose();
+        }
+    }
+
+    private LoadedState LoadCore()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        long fileBytes = new FileInfo(ModelPath).Length;
+        TurboQuantLog.Loading(_logger, ModelId, ModelPath, fileBytes);
+        long start = Stopwatch.GetTimestamp();
+        Model model = Model.Load(ModelPath, new ModelOptions { Threads = Options.Threads });
+        try
+        {
+            Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
+            string? modelTemplate = model.File.Metadata.GetStringOrDefault("tokenizer.chat_template");
+            ChatTemplate template = BuiltInChatTemplates.Resolve(modelTemplate, Options.ChatTemplate);
+            ToolCallFormat format = Options.ToolCallFormat == ToolCallFormat.Auto
+                ? ToolCallParser.DetectFormat(template.Source)
+                : Options.ToolCallFormat;
+            int context = Options.ContextLength > 0 ? Options.ContextLength : model.TrainedContextLength;
+            if (context <= 0)
+            {
+                throw new InvalidOperationException($"Model '{ModelPath}' declares no context length; set TurboQuantChatOptions.ContextLength.");
+            }
+
+            if (Options.BitsK != 0 || Options.BitsV != 0)
+            {
+                TurboQuantLog.TurboQuantUnavailable(_logger, Options.BitsK, Options.BitsV);
+            }
+
+            var sessionOptions = new SessionOptions { ContextLength = context, BatchSize = Options.BatchSize };
+            var pool = new SessionPool(model, sessionOptions, Options.MaxConcurrentSessions, Options.MaxKvCacheBytes);
+            double elapsedMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+            string architecture = model.ArchitectureName;
+            int layers = model.LayerCount, vocabulary = model.VocabularySize, threads = model.Threads, maxSessions = pool.MaxSessions;
+            long bytesPerToken = pool.BytesPerToken;
+            TurboQuantLog.Loaded(_logger, ModelId, architecture, layers, vocabulary, threads, (long)elapsedMs, context, format.ToString(), KvCacheKind, bytesPerToken, maxSessions);
+            return new LoadedState(model, tokenizer, template, format, context, pool);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    private sealed record LoadedState(Model Model, Tokenizer Tokenizer, ChatTemplate Template, ToolCallFormat ToolCallFormat, int ContextLength, SessionPool Sessions);
+}
