@@ -14,6 +14,7 @@ namespace Tq.Extensions.AI;
 internal sealed class GenerationRun
 {
     private const float RetryTemperature = 0.7f;
+    private const int BatchInvariantSuffix = 4;
 
     private readonly TurboQuantEngine _engine;
     private readonly GenerationRequest _request;
@@ -72,7 +73,18 @@ internal sealed class GenerationRun
     public void Prefill(CancellationToken cancellationToken)
     {
         long t0 = Stopwatch.GetTimestamp();
-        _cached = Engine(() => _session.Prompt(_request.Prompt, cancellationToken));
+        int[] prompt = _request.Prompt;
+
+        // The engine evaluates batches of 4+ tokens with a tiled kernel and fewer with per-row dot products, which round
+        // differently. Re-evaluating at least the last 4 prompt tokens keeps every prompt token on the tiled path, so a
+        // repeated request gives the same logits (and, with the same seed, the same text) as on a fresh session.
+        int keep = Math.Max(0, prompt.Length - BatchInvariantSuffix);
+        if (_session.Length > keep && prompt.AsSpan().CommonPrefixLength(_session.Tokens) > keep)
+        {
+            _session.Truncate(keep);
+        }
+
+        _cached = Engine(() => _session.Prompt(prompt, cancellationToken));
         _prefillTicks += Stopwatch.GetTimestamp() - t0;
         int evaluated = _request.Prompt.Length - _cached;
         TurboQuantTelemetry.Tokens.Add(evaluated, new KeyValuePair<string, object?>("tq.token.type", "input"));

@@ -1,0 +1,16 @@
+using Tq.Testing;
+
+namespace Tq.Extensions.AI.Tests.Chat;
+
+/// <summary>Clients over the real tq-chat-5m model.</summary>
+internal static class ChatModels
+{
+    public const string F16 = "tq-chat-5m-f16.gguf";
+
+    public static TurboQuantChatClient CreateClient(Action<TurboQuantChatOptions>? configure = null, string model = F16)
+    {
+        var options = new TurboQuantChatOptions { ModelPath = TestPaths.Model(model), Threads = 2, ContextLength = 1024 };
+        configure?.Invoke(options);
+        return new TurboQuantChatClient(options);
+    }
+}
