@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using Microsoft.Extensions.AI;
 
@@ -19,6 +20,8 @@ public sealed class StreamingToolCallParser
     private const string PythonTagOpener = "<|python_tag|>";
     private const string FenceOpener = "```tool_call";
     private const string Fence = "```";
+
+    private static readonly SearchValues<char> s_openerStarts = SearchValues.Create("<[`");
 
     private readonly StringBuilder _buffer = new();
     private readonly List<AIContent> _contents = [];
@@ -75,6 +78,12 @@ public sealed class StreamingToolCallParser
         if (piece.Length == 0)
         {
             return ToolCallParseResult.Empty;
+        }
+
+        // Most pieces are plain text with nothing held: pass them through without copying the buffer.
+        if (_kind == CallKind.None && _buffer.Length == 0 && !(_atStart && Format == ToolCallFormat.Llama3) && piece.AsSpan().IndexOfAny(s_openerStarts) < 0)
+        {
+            return new ToolCallParseResult([new TextContent(piece)], []);
         }
 
         _buffer.Append(piece);
