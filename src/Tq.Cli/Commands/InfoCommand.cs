@@ -1,20 +1,37 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using Tq.Core.Gguf;
+using Tq.Core.Tensors;
 
 namespace Tq.Cli.Commands;
 
-/// <summary><c>tq info</c>: the machine's SIMD support, cores and the tool version.</summary>
+/// <summary>
+/// <c>tq info [model.gguf]</c>: without a model, the machine's SIMD support, cores and the tool version; with a model,
+/// its architecture, size, quant types, context, tokenizer, chat template and KV-cache memory.
+/// </summary>
 internal static class InfoCommand
 {
     public static Command Create()
     {
-        var command = new Command("info", "Print the detected SIMD widths, core count and version.");
-        command.SetAction(_ =>
+        var model = new Argument<FileInfo?>("model") { Description = "A GGUF model file to describe.", Arity = ArgumentArity.ZeroOrOne };
+        var modelOption = new Option<FileInfo?>("--model", "-m") { Description = "A GGUF model file to describe (same as the argument)." };
+        var command = new Command("info", "Print the machine's SIMD support, or a GGUF model's facts and KV-cache memory.");
+        command.Arguments.Add(model);
+        command.Options.Add(modelOption);
+        command.SetAction(parse =>
         {
-            PrintMachine(Console.Out);
-            return 0;
+            FileInfo? file = parse.GetValue(model) ?? parse.GetValue(modelOption);
+            if (file is null)
+            {
+                PrintMachine(Console.Out);
+                return 0;
+            }
+
+            return CliErrors.Run(() => PrintModel(Console.Out, file.FullName));
         });
         return command;
     }
@@ -28,6 +45,50 @@ internal static class InfoCommand
         output.WriteLine($"Vector512    {(Vector512.IsHardwareAccelerated ? "accelerated" : "not accelerated")}");
         output.WriteLine($"Vector256    {(Vector256.IsHardwareAccelerated ? "accelerated" : "not accelerated")}");
         output.WriteLine($"Vector128    {(Vector128.IsHardwareAccelerated ? "accelerated" : "not accelerated")}");
-        output.WriteLine($"AVX-512 F/BW {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}/{System.Runtime.Intrinsics.X86.Avx512BW.IsSupported}, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, FMA {System.Runtime.Intrinsics.X86.Fma.IsSupported}");
+        output.WriteLine($"x86          AVX-512F {Avx512F.IsSupported}, AVX-512BW {Avx512BW.IsSupported}, AVX-512VBMI {Avx512Vbmi.IsSupported}, AVX2 {Avx2.IsSupported}, FMA {Fma.IsSupported}");
     }
+
+    internal static void PrintModel(TextWriter output, string path)
+    {
+        using GgufFile file = GgufFile.Open(path);
+        output.WriteLine($"file         {file.Path} ({FormatBytes(file.FileSize)}, GGUF v{file.Version}, {file.Metadata.Count} metadata keys, {file.Tensors.Count} tensors)");
+        if (file.Architecture is null)
+        {
+            output.WriteLine("architecture (none: vocabulary-only file)");
+            PrintTokenizer(output, file.Metadata);
+            return;
+        }
+
+        GgufModelInfo info = GgufModelInfo.FromFile(file);
+        output.WriteLine($"architecture {info.Architecture}{(info.Name is null ? string.Empty : $" ({info.Name})")}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"parameters   {info.ParameterCount:N0}"));
+        output.WriteLine($"quant types  {string.Join(", ", file.Tensors.GroupBy(t => t.Type).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} x{g.Count()}"))}");
+        output.WriteLine($"context      {info.ContextLength}");
+        output.WriteLine($"shape        embedding {info.EmbeddingLength}, layers {info.BlockCount}, heads {info.HeadCount}, KV heads {info.HeadCountKv}, head dim {info.KeyLength}, FFN {info.FeedForwardLength}, vocab {info.VocabularySize}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rope         dims {info.RopeDimensionCount}, freq base {info.RopeFreqBase}, scaling {info.RopeScalingType ?? "none"}{(info.RopeScalingFactor > 0 ? $" x{info.RopeScalingFactor}" : string.Empty)}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"norm eps     rms {info.RmsNormEpsilon}, layer {info.LayerNormEpsilon}"));
+        PrintTokenizer(output, file.Metadata);
+
+        long valuesPerToken = (long)info.BlockCount * info.HeadCountKv * (info.KeyLength + info.ValueLength);
+        output.WriteLine("KV cache per 1,000 tokens:");
+        output.WriteLine($"  F16        {FormatBytes(valuesPerToken * 2 * 1000)}");
+        output.WriteLine($"  Q8_0       {FormatBytes(valuesPerToken * 1000 * GgmlTypeInfo.TypeSize(GgmlType.Q8_0) / GgmlTypeInfo.BlockSize(GgmlType.Q8_0))}");
+    }
+
+    private static void PrintTokenizer(TextWriter output, GgufMetadata m)
+    {
+        string model = m.GetStringOrDefault("tokenizer.ggml.model") ?? "none";
+        string pre = m.GetStringOrDefault("tokenizer.ggml.pre") ?? "-";
+        int count = m.TryGetValue("tokenizer.ggml.tokens", out GgufValue? tokens) ? tokens.Count : 0;
+        output.WriteLine($"tokenizer    {model} (pre {pre}), {count} tokens, bos {m.GetInt64OrDefault("tokenizer.ggml.bos_token_id", -1)}, eos {m.GetInt64OrDefault("tokenizer.ggml.eos_token_id", -1)}");
+        output.WriteLine($"chat template {(m.ContainsKey("tokenizer.chat_template") ? $"yes ({m.GetString("tokenizer.chat_template").Length} chars)" : "no")}");
+    }
+
+    internal static string FormatBytes(long bytes) => bytes switch
+    {
+        >= 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 30):F2} GiB"),
+        >= 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{bytes / (double)(1L << 20):F2} MiB"),
+        >= 1L << 10 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:F1} KiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+    };
 }

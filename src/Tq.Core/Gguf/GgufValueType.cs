@@ -1,0 +1,34 @@
+namespace Tq.Core.Gguf;
+
+/// <summary>The type tags of GGUF metadata values, with the ids the format stores.</summary>
+#pragma warning disable CA1720 // The names are the format's own type names.
+public enum GgufValueType : uint
+{
+    /// <summary>Unsigned 8-bit integer.</summary>
+    UInt8 = 0,
+    /// <summary>Signed 8-bit integer.</summary>
+    Int8 = 1,
+    /// <summary>Unsigned 16-bit integer.</summary>
+    UInt16 = 2,
+    /// <summary>Signed 16-bit integer.</summary>
+    Int16 = 3,
+    /// <summary>Unsigned 32-bit integer.</summary>
+    UInt32 = 4,
+    /// <summary>Signed 32-bit integer.</summary>
+    Int32 = 5,
+    /// <summary>32-bit IEEE float.</summary>
+    Float32 = 6,
+    /// <summary>Boolean stored in one byte (0 or 1).</summary>
+    Bool = 7,
+    /// <summary>UTF-8 string with a 64-bit length prefix.</summary>
+    String = 8,
+    /// <summary>Typed array with a 64-bit element count.</summary>
+    Array = 9,
+    /// <summary>Unsigned 64-bit integer.</summary>
+    UInt64 = 10,
+    /// <summary>Signed 64-bit integer.</summary>
+    Int64 = 11,
+    /// <summary>64-bit IEEE float.</summary>
+    Float64 = 12,
+}
+#pragma warning restore CA1720
