@@ -7,9 +7,10 @@ using Tq.Core.Threading;
 namespace Tq.Core.Cache;
 
 /// <summary>
-/// Keys (after RoPE) and values stored as FP16, llama.cpp's default cache type. Attention follows ggml's non-flash
-/// path: the query is rounded to FP16 (the F16 <c>vec_dot_type</c>), scores are dot products in single precision,
-/// scaled and soft-maxed in single precision, and the weights are rounded to FP16 before they multiply the values.
+/// Keys (after RoPE) and values stored as FP16, llama.cpp's default cache type. The query is rounded to FP16 (the F16
+/// <c>vec_dot_type</c>) and scores are single-precision dot products; the values are then summed as
+/// <see cref="Mode"/> says: as ggml's CPU flash attention (llama.cpp's default, FP16 accumulator) or as its
+/// two-pass path (softmax weights rounded to FP16, float accumulator).
 /// </summary>
 /// <remarks>Memory per layer and KV head is one contiguous block of <c>capacity × headDim</c> halves, allocated up front.</remarks>
 internal sealed unsafe class F16KvCache : IKvCache
@@ -40,6 +41,9 @@ internal sealed unsafe class F16KvCache : IKvCache
 
     /// <inheritdoc />
     public KvCacheLayout Layout { get; }
+
+    /// <summary>How attention rounds; <see cref="AttentionMode.Flash"/> (default) matches llama.cpp's CPU default.</summary>
+    public AttentionMode Mode { get; init; } = AttentionMode.Flash;
 
     /// <inheritdoc />
     public int Length => _length;
@@ -101,7 +105,7 @@ internal sealed unsafe class F16KvCache : IKvCache
         fixed (float* q = queries)
         fixed (float* o = output)
         {
-            var job = new AttentionJob { Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
+            var job = new AttentionJob { Mode = Mode, Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
             if (pool is null)
             {
                 for (int i = 0; i < count * l.Heads; i++)
@@ -170,6 +174,7 @@ internal sealed unsafe class F16KvCache : IKvCache
 
     private struct AttentionJob : IParallelJob
     {
+        public AttentionMode Mode;
         public KvCacheLayout Layout;
         public ushort* Keys;
         public ushort* Values;
@@ -187,7 +192,7 @@ internal sealed unsafe class F16KvCache : IKvCache
 
             // scratch: query (dk) | scores (n) | block of converted rows (BlockRows × max(dk, dv))
             int maxD = Math.Max(dk, dv);
-            float* q = Scratch(dk + n + (BlockRows * maxD) + 16);
+            float* q = Scratch(dk + n + (BlockRows * maxD) + (2 * dv) + 16);
             float* scores = q + dk;
             float* block = scores + n;
 
@@ -212,6 +217,48 @@ internal sealed unsafe class F16KvCache : IKvCache
                 }
             }
 
+            var output = new Span<float>(Output + ((long)t * l.Heads * dv) + (h * dv), dv);
+            ushort* values = Values + ((long)kvh * l.Capacity * dv);
+            if (Mode == AttentionMode.Flash)
+            {
+                // ggml's CPU flash attention: online softmax with the value sum kept in FP16 (rounded after every
+                // multiply-add) and divided by the float sum of weights at the end.
+                Span<float> acc = new(block + (BlockRows * maxD), dv);
+                Span<Half> halves = MemoryMarshal.Cast<float, Half>(new Span<float>(block, BlockRows * maxD))[..dv];
+                Span<float> row = new(block + (BlockRows * maxD) + dv, dv);
+                acc.Clear();
+                float m = float.NegativeInfinity, weightSum = 0;
+                for (int j = 0; j < n; j++)
+                {
+                    float s = scores[j];
+                    float ms = 1, vs = 1;
+                    if (s > m)
+                    {
+                        ms = MathF.Exp(m - s);
+                        m = s;
+                        if (ms != 1)
+                        {
+                            TensorPrimitives.Multiply(acc, ms, acc);
+                            TensorPrimitives.ConvertToHalf(acc, halves);
+                            TensorPrimitives.ConvertToSingle(halves, acc);
+                        }
+                    }
+                    else
+                    {
+                        vs = MathF.Exp(s - m);
+                    }
+
+                    FloatConversion.HalfToSingle(values + ((long)j * dv), (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(row)), dv, SimdPath.Auto);
+                    TensorPrimitives.FusedMultiplyAdd(row, vs, acc, acc);
+                    TensorPrimitives.ConvertToHalf(acc, halves);
+                    TensorPrimitives.ConvertToSingle(halves, acc);
+                    weightSum = (weightSum * ms) + vs;
+                }
+
+                TensorPrimitives.Multiply(acc, 1.0f / weightSum, output);
+                return;
+            }
+
             double sum = 0;
             for (int j = 0; j < n; j++)
             {
@@ -221,9 +268,7 @@ internal sealed unsafe class F16KvCache : IKvCache
             }
 
             float inv = (float)(1.0 / sum);
-            var output = new Span<float>(Output + ((long)t * l.Heads * dv) + (h * dv), dv);
             output.Clear();
-            ushort* values = Values + ((long)kvh * l.Capacity * dv);
             for (int j0 = 0; j0 < n; j0 += BlockRows)
             {
                 int rows = Math.Min(BlockRows, n - j0);

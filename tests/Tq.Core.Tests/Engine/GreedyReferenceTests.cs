@@ -13,7 +13,8 @@ public sealed class GreedyReferenceTests
     private const int MatchedTokens = 32;
 
     // Largest difference allowed between the engine's log-probability of llama.cpp's token and llama.cpp's own.
-    private const double LogProbTolerance = 0.0;
+    // Measured: ≤ 0.0021 nats for the F32/F16 models, ≤ 0.029 for q8_0/q4_k_m (Q8 activation rounding differs in detail).
+    private static double LogProbTolerance(string model) => model.Contains("q8_0", StringComparison.Ordinal) || model.Contains("q4_k", StringComparison.Ordinal) ? 0.05 : 0.005;
 
     public static TheoryData<string, int> Cases()
     {
@@ -50,7 +51,7 @@ public sealed class GreedyReferenceTests
             session.Append(token);
         }
 
-        Assert.True(worst <= LogProbTolerance, $"{model} '{reference.Prompt}': log-probabilities differ from llama.cpp's by up to {worst:F5}.");
+        Assert.True(worst <= LogProbTolerance(model), $"{model} '{reference.Prompt}': log-probabilities differ from llama.cpp's by up to {worst:F5}.");
     }
 
     private static double LogProb(ReadOnlySpan<float> logits, int token)
