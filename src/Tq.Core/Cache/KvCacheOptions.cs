@@ -36,8 +36,8 @@ public sealed class KvCacheOptions
     public int SinkTokens { get; set; } = 4;
 
     /// <summary>
-    /// The most recent tokens kept in FP16, the current one included (at least 1); older tokens are read from their
-    /// codes. Default 8.
+    /// The most recent tokens kept in FP16, the current one included; older tokens are read from their codes. 0 reads
+    /// even the current token from its codes (the naive cache, for measurements). Default 8.
     /// </summary>
     public int RecentWindow { get; set; } = 8;
 
@@ -87,9 +87,9 @@ public sealed class KvCacheOptions
             throw new ArgumentOutOfRangeException(nameof(SinkTokens), SinkTokens, "Sink tokens must be between 0 and 4096.");
         }
 
-        if (RecentWindow is < 1 or > 4096)
+        if (RecentWindow is < 0 or > 4096)
         {
-            throw new ArgumentOutOfRangeException(nameof(RecentWindow), RecentWindow, "The recent window must be between 1 (the current token) and 4096 tokens.");
+            throw new ArgumentOutOfRangeException(nameof(RecentWindow), RecentWindow, "The recent window must be between 0 (even the current token quantized) and 4096 tokens.");
         }
 
         if (BoundaryLayers is < 0 or > 1024)
