@@ -35,7 +35,10 @@ internal static class CodeKernels
         _ => 1,
     };
 
-    private static bool UsesWords(int bits, SimdPath path) => path != SimdPath.Scalar && bits != 3;
+    // 512-bit: 4-bit codes use whole words (one 64-byte load per 128 codes); 1/2/3-bit codes use the byte shuffle,
+    // which keeps every lane busy at head dimensions below a full 64-byte chunk. 256-bit: words for 1/2/4 bits.
+    private static bool UsesWords(int bits, SimdPath path) =>
+        path == SimdPath.Vector512 ? bits == 4 : path == SimdPath.Vector256 && bits != 3;
 
     private static int ChunkCodes(int bits, SimdPath path) =>
         UsesWords(bits, path) ? Lanes(path) * (32 / bits) : Lanes(path);
@@ -158,9 +161,25 @@ internal static class CodeKernels
         ReadOnlySpan<float> table16, ReadOnlySpan<float> prepared, Span<float> destination, bool accumulate, SimdPath path)
     {
         int rows = destination.Length;
+        if (count == 0)
+        {
+            if (!accumulate)
+            {
+                destination.Clear();
+            }
+
+            return;
+        }
+
         ref byte start = ref MemoryMarshal.GetReference(codes);
         ref float q = ref MemoryMarshal.GetReference(prepared);
         ref float table = ref MemoryMarshal.GetReference(table16);
+        if (path == SimdPath.Vector512 && bits == 4)
+        {
+            DotRows512Nibbles(ref start, codes.Length, rowStride, segmentOffset, count, ref table, ref q, destination, accumulate);
+            return;
+        }
+
         for (int r = 0; r < rows; r++)
         {
             int offset = (r * rowStride) + segmentOffset;
@@ -168,8 +187,7 @@ internal static class CodeKernels
             int available = codes.Length - offset;
             float dot = path switch
             {
-                SimdPath.Vector512 when bits == 3 => Dot512Bits3(ref seg, available, count, ref table, ref q),
-                SimdPath.Vector512 => Dot512Words(ref seg, available, count, bits, ref table, ref q),
+                SimdPath.Vector512 => Dot512Shuffle(ref seg, available, count, bits, ref table, ref q),
                 SimdPath.Vector256 when bits == 3 => Dot256Bits3(ref seg, available, count, ref table, ref q),
                 SimdPath.Vector256 => Dot256Words(ref seg, available, count, bits, ref table, ref q),
                 _ => DotScalar(ref seg, count, bits, ref table, ref q),
@@ -201,31 +219,6 @@ internal static class CodeKernels
         }
 
         return value & ((1 << bits) - 1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<uint> LoadChunk512(ref byte seg, int offset, int available)
-    {
-        if (offset + ZmmBytes <= available)
-        {
-            return Vector512.LoadUnsafe(ref Unsafe.Add(ref seg, offset)).AsUInt32();
-        }
-
-        return LoadPartial512(ref seg, offset, available);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Vector512<uint> LoadPartial512(ref byte seg, int offset, int available)
-    {
-        Span<byte> buffer = stackalloc byte[ZmmBytes];
-        buffer.Clear();
-        int n = Math.Min(ZmmBytes, available - offset);
-        if (n > 0)
-        {
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref seg, offset), n).CopyTo(buffer);
-        }
-
-        return Vector512.Create<byte>(buffer).AsUInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -264,79 +257,177 @@ internal static class CodeKernels
         return value;
     }
 
-    private static float Dot512Words(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Sum(Vector512<float> v)
     {
-        var table = Vector512.LoadUnsafe(ref tableRef);
-        int perWord = 32 / bits;
-        int chunkCodes = 16 * perWord;
-        var acc0 = Vector512<float>.Zero;
-        var acc1 = Vector512<float>.Zero;
-        var acc2 = Vector512<float>.Zero;
-        var acc3 = Vector512<float>.Zero;
-        for (int c = 0, offset = 0; c * chunkCodes < count; c++, offset += ZmmBytes)
-        {
-            var v = LoadChunk512(ref seg, offset, available).AsInt32();
-            ref float qc = ref Unsafe.Add(ref q, c * chunkCodes);
-            if (bits == 4)
-            {
-                acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v), Vector512.LoadUnsafe(ref qc), acc0);
-                acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)), Vector512.LoadUnsafe(ref qc, 16), acc1);
-                acc2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), Vector512.LoadUnsafe(ref qc, 32), acc2);
-                acc3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), Vector512.LoadUnsafe(ref qc, 48), acc3);
-                acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), Vector512.LoadUnsafe(ref qc, 64), acc0);
-                acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), Vector512.LoadUnsafe(ref qc, 80), acc1);
-                acc2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), Vector512.LoadUnsafe(ref qc, 96), acc2);
-                acc3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), Vector512.LoadUnsafe(ref qc, 112), acc3);
-            }
-            else
-            {
-                for (int k = 0; k < perWord; k += 4)
-                {
-                    int s = k * bits;
-                    acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> s), Vector512.LoadUnsafe(ref qc, (nuint)(k * 16)), acc0);
-                    acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (s + bits)), Vector512.LoadUnsafe(ref qc, (nuint)((k + 1) * 16)), acc1);
-                    acc2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (s + (2 * bits))), Vector512.LoadUnsafe(ref qc, (nuint)((k + 2) * 16)), acc2);
-                    acc3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (s + (3 * bits))), Vector512.LoadUnsafe(ref qc, (nuint)((k + 3) * 16)), acc3);
-                }
-            }
-        }
-
-        return Vector512.Sum((acc0 + acc1) + (acc2 + acc3));
+        var half = v.GetLower() + v.GetUpper();
+        return Vector128.Sum(half.GetLower() + half.GetUpper());
     }
 
-    // Lane i of a 3-bit group of 16 codes needs bytes ⌊3i/8⌋ and ⌊3i/8⌋ + 1, shifted right by 3i mod 8.
-    private static readonly Vector512<byte> s_shuffle3x512 = Vector512.Create(
-        (byte)0, 1, 0x80, 0x80, 0, 1, 0x80, 0x80, 0, 1, 0x80, 0x80, 1, 2, 0x80, 0x80,
-        1, 2, 0x80, 0x80, 1, 2, 0x80, 0x80, 2, 3, 0x80, 0x80, 2, 3, 0x80, 0x80,
-        3, 4, 0x80, 0x80, 3, 4, 0x80, 0x80, 3, 4, 0x80, 0x80, 4, 5, 0x80, 0x80,
-        4, 5, 0x80, 0x80, 4, 5, 0x80, 0x80, 5, 6, 0x80, 0x80, 5, 6, 0x80, 0x80);
-
-    private static readonly Vector512<uint> s_shift3x512 = Vector512.Create(0u, 3, 6, 1, 4, 7, 2, 5, 0, 3, 6, 1, 4, 7, 2, 5);
-
-    private static float Dot512Bits3(ref byte seg, int available, int count, ref float tableRef, ref float q)
+    /// <summary>Rows whose <paramref name="bytes"/> bytes from the segment start lie inside the span.</summary>
+    private static int SafeRows(int length, int rowStride, int segmentOffset, int bytes, int rows)
     {
-        var table = Vector512.LoadUnsafe(ref tableRef);
-        var shuffle = s_shuffle3x512;
-        var shift = s_shift3x512;
-        var acc0 = Vector512<float>.Zero;
-        var acc1 = Vector512<float>.Zero;
-        int step = 0;
-        for (int i = 0; i < count; i += 16, step++)
+        int room = length - segmentOffset - bytes;
+        return room < 0 ? 0 : rowStride == 0 ? rows : Math.Min(rows, (room / rowStride) + 1);
+    }
+
+    // The last rows of a span may end less than a whole chunk before the span does: copy such a row into a zeroed
+    // buffer and run the same kernel on it (the zero padding contributes 0 × centroid).
+    private const int MaxPaddedRowBytes = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Nibbles(Vector512<int> v, Vector512<float> table, ref float q)
+    {
+        var a = Avx512F.PermuteVar16x32(table, v) * Vector512.LoadUnsafe(ref q, 0);
+        var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * Vector512.LoadUnsafe(ref q, 16);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), Vector512.LoadUnsafe(ref q, 32), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), Vector512.LoadUnsafe(ref q, 48), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), Vector512.LoadUnsafe(ref q, 64), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), Vector512.LoadUnsafe(ref q, 80), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), Vector512.LoadUnsafe(ref q, 96), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), Vector512.LoadUnsafe(ref q, 112), b);
+        return a + b;
+    }
+
+    // 4-bit rows on 512-bit: word j of a 64-byte chunk holds codes 8j … 8j + 7, so the k-th nibble of all 16 words is
+    // one shift away and a single permute looks up 16 centroids. A chunk covers 128 codes: every head dimension up to
+    // 128 is one chunk, and then the eight query vectors stay in registers across all rows.
+    private static void DotRows512Nibbles(
+        ref byte start, int length, int rowStride, int segmentOffset, int count, ref float tableRef, ref float q,
+        Span<float> destination, bool accumulate)
+    {
+        int rows = destination.Length;
+        int chunks = (count + 127) / 128;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        if (chunks == 1)
         {
-            ulong word = LoadBytes(ref seg, step * 6, available, 8);
-            var idx = Avx512F.ShiftRightLogicalVariable(Avx512BW.Shuffle(Vector512.Create(word).AsByte(), shuffle).AsUInt32(), shift);
-            var term = Avx512F.PermuteVar16x32(table, idx.AsInt32());
-            if ((step & 1) == 0)
-            {
-                acc0 = Avx512F.FusedMultiplyAdd(term, Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
-            }
-            else
-            {
-                acc1 = Avx512F.FusedMultiplyAdd(term, Vector512.LoadUnsafe(ref q, (nuint)i), acc1);
-            }
+            DotRows512NibblesSingle(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, ref tableRef, ref q, ref dst, accumulate);
+        }
+        else
+        {
+            DotRows512NibblesMulti(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref q, ref dst, accumulate);
         }
 
-        return Vector512.Sum(acc0 + acc1);
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
+            DotRows512NibblesMulti(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+        }
+    }
+
+    private static void DotRows512NibblesSingle(ref byte seg, int rowStride, int rows, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var q0 = Vector512.LoadUnsafe(ref q, 0);
+        var q1 = Vector512.LoadUnsafe(ref q, 16);
+        var q2 = Vector512.LoadUnsafe(ref q, 32);
+        var q3 = Vector512.LoadUnsafe(ref q, 48);
+        var q4 = Vector512.LoadUnsafe(ref q, 64);
+        var q5 = Vector512.LoadUnsafe(ref q, 80);
+        var q6 = Vector512.LoadUnsafe(ref q, 96);
+        var q7 = Vector512.LoadUnsafe(ref q, 112);
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
+        {
+            var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref seg, r * stride)).AsInt32();
+            var a = Avx512F.PermuteVar16x32(table, v) * q0;
+            var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * q1;
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), q2, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), q3, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), q4, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), q5, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), q6, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), q7, b);
+            float dot = Sum(a + b);
+            ref float d = ref Unsafe.Add(ref dst, r);
+            d = accumulate ? d + dot : dot;
+        }
+    }
+
+    private static void DotRows512NibblesMulti(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
+        {
+            ref byte row = ref Unsafe.Add(ref seg, r * stride);
+            var acc = Vector512<float>.Zero;
+            for (int c = 0; c < chunks; c++)
+            {
+                acc += Nibbles(Vector512.LoadUnsafe(ref Unsafe.Add(ref row, c * ZmmBytes)).AsInt32(), table, ref Unsafe.Add(ref q, c * 128));
+            }
+
+            float dot = Sum(acc);
+            ref float d = ref Unsafe.Add(ref dst, r);
+            d = accumulate ? d + dot : dot;
+        }
+    }
+
+    // Byte-shuffle lookup for b-bit codes in natural order, 16 codes (2b bytes) per step: lane i takes bytes
+    // ⌊b·i/8⌋ and ⌊b·i/8⌋ + 1 of the broadcast 8-byte word and shifts right by b·i mod 8; the permute reads the low
+    // 4 bits, and the replicated table makes the neighbouring code's bits irrelevant.
+    private static readonly Vector512<byte>[] s_shuffle512 = [default, Shuffle512(1), Shuffle512(2), Shuffle512(3), Shuffle512(4)];
+    private static readonly Vector512<uint>[] s_shift512 = [default, Shift512(1), Shift512(2), Shift512(3), Shift512(4)];
+
+    private static Vector512<byte> Shuffle512(int bits)
+    {
+        Span<byte> control = stackalloc byte[64];
+        for (int i = 0; i < 16; i++)
+        {
+            int b = (bits * i) >> 3;
+            control[4 * i] = (byte)b;
+            control[(4 * i) + 1] = (byte)(b + 1);
+            control[(4 * i) + 2] = 0x80;
+            control[(4 * i) + 3] = 0x80;
+        }
+
+        return Vector512.Create<byte>(control);
+    }
+
+    private static Vector512<uint> Shift512(int bits)
+    {
+        Span<uint> shifts = stackalloc uint[16];
+        for (int i = 0; i < 16; i++)
+        {
+            shifts[i] = (uint)((bits * i) & 7);
+        }
+
+        return Vector512.Create<uint>(shifts);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Unpack16(ulong word, Vector512<byte> shuffle, Vector512<uint> shift) =>
+        Avx512F.ShiftRightLogicalVariable(Avx512BW.Shuffle(Vector512.Create(word).AsByte(), shuffle).AsUInt32(), shift).AsInt32();
+
+    private static float Dot512Shuffle(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var shuffle = s_shuffle512[bits];
+        var shift = s_shift512[bits];
+        int stepBytes = 2 * bits;
+        var acc0 = Vector512<float>.Zero;
+        var acc1 = Vector512<float>.Zero;
+        int i = 0, offset = 0;
+        for (; i + 16 < count; i += 32, offset += 2 * stepBytes)
+        {
+            var idx0 = Unpack16(LoadBytes(ref seg, offset, available, 8), shuffle, shift);
+            var idx1 = Unpack16(LoadBytes(ref seg, offset + stepBytes, available, 8), shuffle, shift);
+            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx0), Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
+            acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx1), Vector512.LoadUnsafe(ref q, (nuint)(i + 16)), acc1);
+        }
+
+        if (i < count)
+        {
+            var idx = Unpack16(LoadBytes(ref seg, offset, available, 8), shuffle, shift);
+            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx), Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
+        }
+
+        return Sum(acc0 + acc1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -425,14 +516,14 @@ internal static class CodeKernels
         int rows = weights.Length;
         switch (path)
         {
-            case SimdPath.Vector512 when bits != 3:
-                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
+            case SimdPath.Vector512 when bits == 4:
+                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
                 break;
             case SimdPath.Vector256 when bits != 3:
                 Accumulate256Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
                 break;
             case SimdPath.Vector512:
-                Accumulate512Bits3(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
+                Accumulate512Shuffle(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
                 break;
             case SimdPath.Vector256:
                 Accumulate256Bits3(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
@@ -452,52 +543,62 @@ internal static class CodeKernels
         }
     }
 
-    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows.
+    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows (4-bit: one pass per chunk).
     private static void Accumulate512Words(
-        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits,
-        ref float tableRef, ref float w, ref float acc)
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, ref float tableRef, ref float w, ref float acc)
+    {
+        int chunks = (count + 127) / 128;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
+        Accumulate512Nibbles(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref w, ref acc);
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
+            Accumulate512Nibbles(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
+        }
+    }
+
+    private static void Accumulate512Nibbles(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float w, ref float acc)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
-        int perWord = 32 / bits;
-        int chunkCodes = 16 * perWord;
-        for (int c = 0, offset = 0; c * chunkCodes < count; c++, offset += ZmmBytes)
+        nint stride = rowStride;
+        for (int c = 0; c < chunks; c++)
         {
-            for (int pass = 0; pass < perWord; pass += 8)
+            ref float a = ref Unsafe.Add(ref acc, c * 128);
+            var a0 = Vector512.LoadUnsafe(ref a, 0);
+            var a1 = Vector512.LoadUnsafe(ref a, 16);
+            var a2 = Vector512.LoadUnsafe(ref a, 32);
+            var a3 = Vector512.LoadUnsafe(ref a, 48);
+            var a4 = Vector512.LoadUnsafe(ref a, 64);
+            var a5 = Vector512.LoadUnsafe(ref a, 80);
+            var a6 = Vector512.LoadUnsafe(ref a, 96);
+            var a7 = Vector512.LoadUnsafe(ref a, 112);
+            ref byte chunk = ref Unsafe.Add(ref seg, c * ZmmBytes);
+            for (int r = 0; r < rows; r++)
             {
-                ref float a = ref Unsafe.Add(ref acc, (c * chunkCodes) + (pass * 16));
-                var a0 = Vector512.LoadUnsafe(ref a, 0);
-                var a1 = Vector512.LoadUnsafe(ref a, 16);
-                var a2 = Vector512.LoadUnsafe(ref a, 32);
-                var a3 = Vector512.LoadUnsafe(ref a, 48);
-                var a4 = Vector512.LoadUnsafe(ref a, 64);
-                var a5 = Vector512.LoadUnsafe(ref a, 80);
-                var a6 = Vector512.LoadUnsafe(ref a, 96);
-                var a7 = Vector512.LoadUnsafe(ref a, 112);
-                int s = pass * bits;
-                for (int r = 0; r < rows; r++)
-                {
-                    int rowOffset = (r * rowStride) + segmentOffset;
-                    var v = LoadChunk512(ref Unsafe.Add(ref start, rowOffset), offset, length - rowOffset).AsInt32() >>> s;
-                    var wr = Vector512.Create(Unsafe.Add(ref w, r));
-                    a0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v), wr, a0);
-                    a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> bits), wr, a1);
-                    a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), wr, a2);
-                    a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), wr, a3);
-                    a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), wr, a4);
-                    a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), wr, a5);
-                    a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), wr, a6);
-                    a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), wr, a7);
-                }
-
-                a0.StoreUnsafe(ref a, 0);
-                a1.StoreUnsafe(ref a, 16);
-                a2.StoreUnsafe(ref a, 32);
-                a3.StoreUnsafe(ref a, 48);
-                a4.StoreUnsafe(ref a, 64);
-                a5.StoreUnsafe(ref a, 80);
-                a6.StoreUnsafe(ref a, 96);
-                a7.StoreUnsafe(ref a, 112);
+                var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref chunk, r * stride)).AsInt32();
+                var wr = Vector512.Create(Unsafe.Add(ref w, r));
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v), wr, a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)), wr, a1);
+                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), wr, a2);
+                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), wr, a3);
+                a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), wr, a4);
+                a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), wr, a5);
+                a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), wr, a6);
+                a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), wr, a7);
             }
+
+            a0.StoreUnsafe(ref a, 0);
+            a1.StoreUnsafe(ref a, 16);
+            a2.StoreUnsafe(ref a, 32);
+            a3.StoreUnsafe(ref a, 48);
+            a4.StoreUnsafe(ref a, 64);
+            a5.StoreUnsafe(ref a, 80);
+            a6.StoreUnsafe(ref a, 96);
+            a7.StoreUnsafe(ref a, 112);
         }
     }
 
@@ -539,23 +640,43 @@ internal static class CodeKernels
         }
     }
 
-    private static void Accumulate512Bits3(
-        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, ref float tableRef, ref float w, ref float acc)
+    private static void Accumulate512Shuffle(
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits, ref float tableRef, ref float w, ref float acc)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
-        for (int r = 0; r < rows; r++)
+        var shuffle = s_shuffle512[bits];
+        var shift = s_shift512[bits];
+        int stepBytes = 2 * bits;
+        int r = 0;
+
+        // Two rows per pass halve the accumulator loads and stores.
+        for (; r + 1 < rows; r += 2)
+        {
+            int offset0 = (r * rowStride) + segmentOffset;
+            int offset1 = offset0 + rowStride;
+            ref byte seg0 = ref Unsafe.Add(ref start, offset0);
+            ref byte seg1 = ref Unsafe.Add(ref start, offset1);
+            var w0 = Vector512.Create(Unsafe.Add(ref w, r));
+            var w1 = Vector512.Create(Unsafe.Add(ref w, r + 1));
+            for (int i = 0, o = 0; i < count; i += 16, o += stepBytes)
+            {
+                var t0 = Avx512F.PermuteVar16x32(table, Unpack16(LoadBytes(ref seg0, o, length - offset0, 8), shuffle, shift));
+                var t1 = Avx512F.PermuteVar16x32(table, Unpack16(LoadBytes(ref seg1, o, length - offset1, 8), shuffle, shift));
+                ref float a = ref Unsafe.Add(ref acc, i);
+                Avx512F.FusedMultiplyAdd(t1, w1, Avx512F.FusedMultiplyAdd(t0, w0, Vector512.LoadUnsafe(ref a))).StoreUnsafe(ref a);
+            }
+        }
+
+        for (; r < rows; r++)
         {
             int rowOffset = (r * rowStride) + segmentOffset;
             ref byte seg = ref Unsafe.Add(ref start, rowOffset);
-            int available = length - rowOffset;
             var wr = Vector512.Create(Unsafe.Add(ref w, r));
-            int step = 0;
-            for (int i = 0; i < count; i += 16, step++)
+            for (int i = 0, o = 0; i < count; i += 16, o += stepBytes)
             {
-                ulong word = LoadBytes(ref seg, step * 6, available, 8);
-                var idx = Avx512F.ShiftRightLogicalVariable(Avx512BW.Shuffle(Vector512.Create(word).AsByte(), s_shuffle3x512).AsUInt32(), s_shift3x512);
+                var t = Avx512F.PermuteVar16x32(table, Unpack16(LoadBytes(ref seg, o, length - rowOffset, 8), shuffle, shift));
                 ref float a = ref Unsafe.Add(ref acc, i);
-                Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx.AsInt32()), wr, Vector512.LoadUnsafe(ref a)).StoreUnsafe(ref a);
+                Avx512F.FusedMultiplyAdd(t, wr, Vector512.LoadUnsafe(ref a)).StoreUnsafe(ref a);
             }
         }
     }

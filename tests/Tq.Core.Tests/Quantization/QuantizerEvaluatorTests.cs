@@ -5,11 +5,13 @@ namespace Tq.Core.Tests.Quantization;
 public sealed class QuantizerEvaluatorTests
 {
     [Theory]
-    [InlineData(EvaluationData.Gaussian, QuantizerVariant.MseNormCorrected, 4)]
-    [InlineData(EvaluationData.HeavyTailed, QuantizerVariant.MseRawNorm, 2)]
-    [InlineData(EvaluationData.Gaussian, QuantizerVariant.Prod, 3)]
-    public void Evaluate_ShortSlice_FiguresConsistentWithBounds(EvaluationData data, QuantizerVariant variant, int bits)
+    [InlineData((int)EvaluationData.Gaussian, (int)QuantizerVariant.MseNormCorrected, 4)]
+    [InlineData((int)EvaluationData.HeavyTailed, (int)QuantizerVariant.MseRawNorm, 2)]
+    [InlineData((int)EvaluationData.Gaussian, (int)QuantizerVariant.Prod, 3)]
+    public void Evaluate_ShortSlice_FiguresConsistentWithBounds(int dataValue, int variantValue, int bits)
     {
+        var data = (EvaluationData)dataValue;
+        var variant = (QuantizerVariant)variantValue;
         const int d = 128, n = 2000;
         float[] x = QuantizerEvaluator.Generate(data, n, d, 1);
         float[] q = QuantizerEvaluator.Generate(EvaluationData.Gaussian, n, d, 2);
