@@ -3,5 +3,8 @@ using Tq.Cli.Commands;
 
 var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compressed KV cache, and measure them.");
 root.Subcommands.Add(InfoCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
