@@ -5,5 +5,10 @@ var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compress
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
+root.Subcommands.Add(BenchmarkCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(PerplexityCommand.Create());
+root.Subcommands.Add(BenchCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -19,7 +19,7 @@ public sealed class Session : IDisposable
     private bool _disposed;
 
     internal Session(Model model, SessionOptions options)
-        : this(model, options, static layout => new F16KvCache(layout))
+        : this(model, options, layout => KvCacheFactory.Create(layout, options.KvCache))
     {
     }
 

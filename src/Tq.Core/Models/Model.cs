@@ -280,7 +280,7 @@ public sealed unsafe class Model : IDisposable
             }
 
             // SwiGLU: silu(gate)·up, with silu(g) = g·σ(g).
-            SwiGlu(gate, up);
+            TensorMath.SwiGlu(gate, up, gate);
             MatMul.Multiply(w.Down, gate, projected, t, pool);
             TensorPrimitives.Add(x, projected, x);
         }
@@ -302,21 +302,7 @@ public sealed unsafe class Model : IDisposable
     {
         for (int i = 0; i < rows; i++)
         {
-            ReadOnlySpan<float> row = x.Slice(i * dim, dim);
-            Span<float> dst = destination.Slice(i * dim, dim);
-            float mean = TensorPrimitives.SumOfSquares(row) / dim;
-            float scale = 1.0f / MathF.Sqrt(mean + RmsNormEpsilon);
-            TensorPrimitives.Multiply(row, scale, dst);
-            TensorPrimitives.Multiply(dst, weight, dst);
-        }
-    }
-
-    private static void SwiGlu(Span<float> gate, ReadOnlySpan<float> up)
-    {
-        for (int i = 0; i < gate.Length; i++)
-        {
-            float g = gate[i];
-            gate[i] = g / (1.0f + MathF.Exp(-g)) * up[i];
+            TensorMath.RmsNorm(x.Slice(i * dim, dim), weight, RmsNormEpsilon, destination.Slice(i * dim, dim));
         }
     }
 

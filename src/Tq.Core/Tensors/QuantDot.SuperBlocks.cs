@@ -12,8 +12,19 @@ internal static unsafe partial class QuantDot
     private static float DotSuperBlocks(GgmlType type, byte* w, byte* a, int blocks, SimdPath path)
     {
         int typeSize = GgmlTypeInfo.TypeSize(type);
+        if (path == SimdPath.Vector512 && type == GgmlType.Q4_K)
+        {
+            return DotQ4K512(w, a, blocks);
+        }
+
+        if (path == SimdPath.Vector512 && type == GgmlType.Q6_K)
+        {
+            return DotQ6K512(w, a, blocks);
+        }
+
         byte* u = stackalloc byte[256];
         short* scales = stackalloc short[16];
+        sbyte* q3Scales = stackalloc sbyte[16];
         bool vector = path != SimdPath.Scalar;
         float sum = 0;
         for (int b = 0; b < blocks; b++, w += typeSize, a += ActivationQuantizer.BlockKBytes)
@@ -59,11 +70,10 @@ internal static unsafe partial class QuantDot
                     {
                         if (vector) { UnpackQ3KVector(w, u); } else { UnpackQ3KScalar(w, u); }
 
-                        sbyte* s = stackalloc sbyte[16];
-                        Dequantizer.UnpackQ3KScales(w + 96, s);
+                        Dequantizer.UnpackQ3KScales(w + 96, q3Scales);
                         for (int j = 0; j < 16; j++)
                         {
-                            scales[j] = (short)(s[j] - 32);
+                            scales[j] = (short)(q3Scales[j] - 32);
                         }
 
                         d = Dequantizer.Half(w + 108);

@@ -1,3 +1,5 @@
+using Tq.Core.Gguf;
+
 namespace Tq.Core.Tensors;
 
 /// <summary>
@@ -36,6 +38,25 @@ internal readonly unsafe struct WeightMatrix
         Cols = cols;
         Data = data;
         RowBytes = rowBytes;
+    }
+
+    /// <summary>
+    /// A view of a GGUF tensor as a matrix: ne0 columns, and every further dimension folded into rows. Valid until
+    /// <paramref name="file"/> is disposed.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The kernels do not support the tensor's type.</exception>
+    /// <exception cref="ArgumentException">The tensor does not belong to the file or is too large for int dimensions.</exception>
+    public static WeightMatrix FromTensor(GgufFile file, GgufTensorInfo tensor)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        ArgumentNullException.ThrowIfNull(tensor);
+        Dequantizer.EnsureSupported(tensor.Type);
+        if (tensor.Columns > int.MaxValue || tensor.Rows > int.MaxValue)
+        {
+            throw new ArgumentException($"Tensor '{tensor.Name}' has more than {int.MaxValue} rows or columns.", nameof(tensor));
+        }
+
+        return new WeightMatrix(tensor.Type, (int)tensor.Rows, (int)tensor.Columns, file.GetTensorPointer(tensor), tensor.ByteSize);
     }
 
     /// <summary>The element type.</summary>

@@ -12,6 +12,10 @@ public sealed class GreedyReferenceTests
     // q4_k_m models diverge at tokens 39 and 57 of one prompt each, where llama.cpp's top two differ by < 0.03 nats).
     private const int MatchedTokens = 32;
 
+    // A mismatch is accepted only where llama.cpp's two best tokens are this close (nats). Measured: one case,
+    // tq-stories-5m-q4_k_m prompt 3 token 26, where llama.cpp's top two differ by 0.0125.
+    private const double NearTie = 0.015;
+
     // Largest difference allowed between the engine's log-probability of llama.cpp's token and llama.cpp's own.
     // Measured: ≤ 0.0021 nats for the F32/F16 models, ≤ 0.029 for q8_0/q4_k_m (Q8 activation rounding differs in detail).
     private static double LogProbTolerance(string model) => model.Contains("q8_0", StringComparison.Ordinal) || model.Contains("q4_k", StringComparison.Ordinal) ? 0.05 : 0.005;
@@ -44,9 +48,17 @@ public sealed class GreedyReferenceTests
         {
             ReadOnlySpan<float> logits = session.Logits;
             int token = sampler.Sample(logits, session.Tokens);
-            Assert.True(token == reference.Tokens[i],
-                $"{model} '{reference.Prompt}': token {i} is {token}, llama.cpp gave {reference.Tokens[i]}; its top-5 there: "
-                + string.Join(", ", reference.Top5[i].Select(t => $"{t.Id}:{t.LogProb:F4}")));
+            if (token != reference.Tokens[i])
+            {
+                // A near-tie in llama.cpp's own figures: rounding order decides, and the continuations diverge from here.
+                (int Id, double LogProb)[] top = reference.Top5[i];
+                double ours = top.FirstOrDefault(t => t.Id == token, (-1, double.NegativeInfinity)).LogProb;
+                Assert.True(top[0].LogProb - ours <= NearTie,
+                    $"{model} '{reference.Prompt}': token {i} is {token}, llama.cpp gave {reference.Tokens[i]}; its top-5 there: "
+                    + string.Join(", ", top.Select(t => $"{t.Id}:{t.LogProb:F4}")));
+                break;
+            }
+
             worst = Math.Max(worst, Math.Abs(LogProb(logits, token) - reference.Top5[i][0].LogProb));
             session.Append(token);
         }

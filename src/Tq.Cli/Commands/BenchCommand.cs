@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Tq.Core.Inference;
+using Tq.Core.Models;
+
+namespace Tq.Cli.Commands;
+
+/// <summary>
+/// <c>tq bench -m model.gguf -p 128 -n 64</c>: llama-bench's two tests. <c>ppN</c> evaluates N tokens as one prompt from
+/// an empty cache; <c>tgN</c> decodes N tokens one at a time from an empty cache. Each test runs once to warm up, then
+/// <c>-r</c> times; the figures are mean ± sample standard deviation of tokens/s, as llama-bench reports.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var prompt = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens of the pp test (0: skip).", DefaultValueFactory = _ => 128 };
+        var gen = new Option<int>("--n-gen", "-n") { Description = "Generated tokens of the tg test (0: skip).", DefaultValueFactory = _ => 64 };
+        var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print JSON (llama-bench field names) instead of a table." };
+        var command = new Command("bench", "Prefill (ppN) and decode (tgN) speed, as llama-bench measures them.");
+        foreach (Option o in new Option[] { model, prompt, gen, reps, threads, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
+            parse.GetValue(model)!.FullName, parse.GetValue(prompt), parse.GetValue(gen), parse.GetValue(reps),
+            parse.GetValue(threads), parse.GetValue(json), cancellationToken))));
+        return command;
+    }
+
+    private static int Run(string modelPath, int promptTokens, int genTokens, int repetitions, int threads, bool json, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
+        ArgumentOutOfRangeException.ThrowIfNegative(genTokens);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repetitions);
+        using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
+        int context = Math.Max(promptTokens, genTokens) + 1;
+        using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Max(promptTokens, 1) });
+        var random = new Random(1234);
+        int[] tokens = new int[Math.Max(promptTokens, 1)];
+        var results = new List<(string Test, double[] Samples)>();
+
+        if (promptTokens > 0)
+        {
+            results.Add(($"pp{promptTokens}", Measure(repetitions, () =>
+            {
+                for (int i = 0; i < tokens.Length; i++)
+                {
+                    tokens[i] = random.Next(model.VocabularySize);
+                }
+
+                session.Reset();
+                long start = Stopwatch.GetTimestamp();
+                session.Evaluate(tokens, cancellationToken);
+                return promptTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
+            })));
+        }
+
+        if (genTokens > 0)
+        {
+            results.Add(($"tg{genTokens}", Measure(repetitions, () =>
+            {
+                session.Reset();
+                int token = Math.Max(model.BosTokenId, 0);
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < genTokens; i++)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    session.Append(token);
+                    token = random.Next(model.VocabularySize);
+                }
+
+                return genTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
+            })));
+        }
+
+        long peak = Process.GetCurrentProcess().PeakWorkingSet64;
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+            {
+                model = Path.GetFileName(modelPath),
+                test = r.Test,
+                avg_ts = r.Samples.Average(),
+                stddev_ts = StdDev(r.Samples),
+                samples_ts = r.Samples,
+                threads = model.Threads,
+                type_k = "f16",
+                type_v = "f16",
+                peak_working_set_bytes = peak,
+                model_bytes = model.FileSize,
+            })));
+        }
+        else
+        {
+            Console.Out.WriteLine($"| model | size | threads | test | t/s |");
+            Console.Out.WriteLine($"| --- | ---: | ---: | ---: | ---: |");
+            foreach ((string test, double[] samples) in results)
+            {
+                Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"| {Path.GetFileName(modelPath)} | {model.FileSize / 1048576.0:F2} MiB | {model.Threads} | {test} | {samples.Average():F2} ± {StdDev(samples):F2} |"));
+            }
+
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tq: peak working set {peak / 1048576.0:F1} MiB (model file {model.FileSize / 1048576.0:F1} MiB)"));
+        }
+
+        return 0;
+    }
+
+    private static double[] Measure(int repetitions, Func<double> run)
+    {
+        _ = run(); // warm-up, as llama-bench
+        double[] samples = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            samples[i] = run();
+        }
+
+        return samples;
+    }
+
+    private static double StdDev(double[] samples)
+    {
+        if (samples.Length < 2)
+        {
+            return 0;
+        }
+
+        double mean = samples.Average();
+        return Math.Sqrt(samples.Sum(s => (s - mean) * (s - mean)) / (samples.Length - 1));
+    }
+}

@@ -1,0 +1,69 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Tq.Core.Inference;
+using Tq.Core.Models;
+using Tq.Core.Tokenization;
+
+namespace Tq.Cli.Commands;
+
+/// <summary><c>tq perplexity -m model.gguf -f text.txt</c>: llama.cpp's <c>llama-perplexity</c>, figure for figure.</summary>
+internal static class PerplexityCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var file = new Option<FileInfo>("--file", "-f") { Description = "The text to score.", Required = true };
+        var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk.", DefaultValueFactory = _ => 512 };
+        var chunks = new Option<int>("--chunks") { Description = "At most this many chunks (default: all).", DefaultValueFactory = _ => -1 };
+        var batch = new Option<int>("--batch", "-b") { Description = "Tokens per forward pass (capped at the context).", DefaultValueFactory = _ => 2048 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
+        var command = new Command("perplexity", "Perplexity of a text file, computed exactly as llama.cpp's llama-perplexity.");
+        foreach (Option o in new Option[] { model, file, ctx, chunks, batch, threads, json })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
+            parse.GetValue(model)!.FullName, parse.GetValue(file)!.FullName, parse.GetValue(ctx), parse.GetValue(chunks),
+            parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(json), cancellationToken))));
+        return command;
+    }
+
+    private static int Run(string modelPath, string textPath, int ctx, int chunks, int batch, int threads, bool json, CancellationToken cancellationToken)
+    {
+        using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
+        Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
+        int[] tokens = tokenizer.Encode(File.ReadAllText(textPath), addSpecial: true);
+        Console.Error.WriteLine($"tq: {Path.GetFileName(textPath)}: {tokens.Length} tokens; context {ctx}, {(chunks > 0 ? chunks : tokens.Length / ctx)} of {tokens.Length / ctx} chunks, {model.Threads} threads");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        PerplexityResult result = PerplexityEvaluator.Evaluate(model, tokens, ctx, chunks, batch,
+            json ? null : (i, ppl) => Console.Out.Write(string.Create(CultureInfo.InvariantCulture, $"[{i}]{ppl:F4},")), cancellationToken);
+        watch.Stop();
+        if (json)
+        {
+            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = Path.GetFileName(modelPath),
+                text = Path.GetFileName(textPath),
+                ctx,
+                chunks = result.Chunks,
+                scored_tokens = result.ScoredTokens,
+                ppl = Math.Round(result.Perplexity, 4),
+                stderr = Math.Round(result.Error, 5),
+                running = result.RunningEstimates.Select(e => Math.Round(e, 4)),
+                seconds = Math.Round(watch.Elapsed.TotalSeconds, 3),
+            }));
+        }
+        else
+        {
+            Console.Out.WriteLine();
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Final estimate: PPL = {result.Perplexity:F4} +/- {result.Error:F5}"));
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tq: {result.Chunks * ctx} tokens evaluated in {watch.Elapsed.TotalSeconds:F2} s ({result.Chunks * ctx / watch.Elapsed.TotalSeconds:F0} tokens/s)"));
+        return 0;
+    }
+}

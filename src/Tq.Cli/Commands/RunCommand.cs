@@ -1,0 +1,103 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Tq.Core.Inference;
+using Tq.Core.Models;
+using Tq.Core.Sampling;
+using Tq.Core.Tokenization;
+
+namespace Tq.Cli.Commands;
+
+/// <summary><c>tq run -m model.gguf -p "text"</c>: streams a continuation to stdout, timings to stderr.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt text.", Required = true };
+        var count = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
+        var temp = new Option<float>("--temp") { Description = "Temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };
+        var topK = new Option<int>("--top-k") { Description = "Top-k (0: off).", DefaultValueFactory = _ => 40 };
+        var topP = new Option<float>("--top-p") { Description = "Top-p (1: off).", DefaultValueFactory = _ => 0.95f };
+        var minP = new Option<float>("--min-p") { Description = "Min-p (0: off).", DefaultValueFactory = _ => 0.05f };
+        var repeat = new Option<float>("--repeat-penalty") { Description = "Repeat penalty (1: off).", DefaultValueFactory = _ => 1f };
+        var frequency = new Option<float>("--frequency-penalty") { Description = "Frequency penalty.", DefaultValueFactory = _ => 0f };
+        var presence = new Option<float>("--presence-penalty") { Description = "Presence penalty.", DefaultValueFactory = _ => 0f };
+        var seed = new Option<ulong?>("--seed", "-s") { Description = "Sampling seed (default: random)." };
+        var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's, at most 4096).", DefaultValueFactory = _ => 0 };
+        var command = new Command("run", "Generate a continuation of a prompt, streamed to stdout.");
+        foreach (Option o in new Option[] { model, prompt, count, temp, topK, topP, minP, repeat, frequency, presence, seed, stop, threads, ctx })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
+        {
+            var sampling = new SamplerOptions
+            {
+                Temperature = parse.GetValue(temp),
+                TopK = parse.GetValue(topK),
+                TopP = parse.GetValue(topP),
+                MinP = parse.GetValue(minP),
+                RepeatPenalty = parse.GetValue(repeat),
+                FrequencyPenalty = parse.GetValue(frequency),
+                PresencePenalty = parse.GetValue(presence),
+                Seed = parse.GetValue(seed),
+            };
+            return Task.FromResult(Run(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(count), sampling,
+                parse.GetValue(stop) ?? [], parse.GetValue(threads), parse.GetValue(ctx), cancellationToken));
+        }));
+        return command;
+    }
+
+    private static int Run(string modelPath, string prompt, int count, SamplerOptions sampling, string[] stops, int threads, int ctx, CancellationToken cancellationToken)
+    {
+        var sampler = new Sampler(sampling);
+        using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
+        Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
+        int context = ctx > 0 ? ctx : Math.Min(model.TrainedContextLength > 0 ? model.TrainedContextLength : 4096, 4096);
+        using Session session = model.CreateSession(new SessionOptions { ContextLength = context });
+        int[] tokens = tokenizer.Encode(prompt, addSpecial: true);
+        if (tokens.Length + count > context)
+        {
+            throw new ContextOverflowException(tokens.Length + count, context);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        session.Prompt(tokens, cancellationToken);
+        TimeSpan prefill = Stopwatch.GetElapsedTime(start);
+
+        StreamingDecoder decoder = tokenizer.CreateStreamingDecoder();
+        var matcher = new StopSequenceMatcher(stops);
+        Console.Out.Write(prompt);
+        int generated = 0;
+        start = Stopwatch.GetTimestamp();
+        foreach (int token in session.Generate(sampler, count, tokenizer.IsEndOfGeneration, cancellationToken))
+        {
+            generated++;
+            if (tokenizer.IsEndOfGeneration(token))
+            {
+                break;
+            }
+
+            Console.Out.Write(matcher.Append(decoder.Append(token)));
+            Console.Out.Flush();
+            if (matcher.Stopped)
+            {
+                break;
+            }
+        }
+
+        Console.Out.Write(matcher.Append(decoder.Flush()));
+        Console.Out.Write(matcher.Flush());
+        Console.Out.WriteLine();
+        TimeSpan decode = Stopwatch.GetElapsedTime(start);
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"tq: prefill {tokens.Length} tokens in {prefill.TotalMilliseconds:F1} ms ({tokens.Length / prefill.TotalSeconds:F1} tokens/s); " +
+            $"decode {generated} tokens in {decode.TotalMilliseconds:F1} ms ({generated / decode.TotalSeconds:F1} tokens/s); " +
+            $"{model.Threads} threads; KV cache {session.KvCacheBytes / 1048576.0:F2} MiB; peak working set {Environment.WorkingSet / 1048576.0:F0}/{Process.GetCurrentProcess().PeakWorkingSet64 / 1048576.0:F0} MiB"));
+        return 0;
+    }
+}

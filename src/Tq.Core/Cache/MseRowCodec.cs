@@ -1,0 +1,33 @@
+using Tq.Core.Quantization;
+
+namespace Tq.Core.Cache;
+
+/// <summary>TurboQuant-MSE rows: rotation, Lloyd-Max codes, one FP16 norm (see <see cref="TurboQuantMseQuantizer"/>).</summary>
+internal sealed class MseRowCodec : KvRowCodec
+{
+    private readonly TurboQuantMseQuantizer _q;
+
+    public MseRowCodec(int dimension, double bits, ulong seed) => _q = new TurboQuantMseQuantizer(dimension, bits, seed);
+
+    public override int Dimension => _q.Dimension;
+
+    public override int CodeBytes => _q.CodeBytesPerVector;
+
+    public override int NormsPerRow => 1;
+
+    public override int PreparedLength => _q.PreparedQueryLength;
+
+    public override string Name => $"TQ{_q.Bits}";
+
+    public override void Encode(ReadOnlySpan<float> rows, Span<byte> codes, Span<Half> norms, Span<Half> residualNorms) => _q.Encode(rows, codes, norms);
+
+    public override void PrepareQuery(ReadOnlySpan<float> query, Span<float> prepared) => _q.PrepareQuery(query, prepared);
+
+    public override void Score(ReadOnlySpan<float> prepared, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> scores) =>
+        _q.Score(prepared, codes, norms, scores);
+
+    public override void Accumulate(ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> accumulator) =>
+        _q.AccumulateValues(weights, codes, norms, accumulator);
+
+    public override void Finish(ReadOnlySpan<float> accumulator, Span<float> output) => _q.FinishValues(accumulator, output);
+}

@@ -1,0 +1,704 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Tq.Core.Quantization;
+
+/// <summary>
+/// Kernels over densely packed codes (see <see cref="BitPacking"/>): quantize to codes, dot products of packed rows
+/// with a prepared query, and weighted accumulation of packed rows, without unpacking to bytes.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Tables are 16 floats with entry k = centroid[k mod 2^b]: the permute instructions only read the low 4 (512-bit) or
+/// 3 (256-bit) bits of an index, so codes can be shifted into place without masking off their neighbours.
+/// </para>
+/// <para>
+/// For 1/2/4-bit codes the SIMD paths read one 32-bit word per lane and shift it (word j holds codes j·m … j·m + m − 1,
+/// m = 32/b); the query is therefore "prepared": within each chunk of L words (L = lane count) entry k·L + j holds
+/// coordinate j·m + k. 3-bit codes cross bytes, so their SIMD path gathers each lane's two bytes with a byte shuffle
+/// and keeps the natural order. Prepared vectors are zero-padded to whole chunks; padding lanes may see bytes past the
+/// segment (the next segment or row) and contribute 0 × centroid = 0. Reads never go past the end of the span.
+/// </para>
+/// </remarks>
+internal static class CodeKernels
+{
+    private const int ZmmBytes = 64;
+
+    // ---------------------------------------------------------------- layout of prepared vectors
+
+    public static int Lanes(SimdPath path) => path switch
+    {
+        SimdPath.Vector512 => 16,
+        SimdPath.Vector256 => 8,
+        _ => 1,
+    };
+
+    // 512-bit: 4-bit codes use whole words (one 64-byte load per 128 codes); 1/2/3-bit codes use the byte shuffle,
+    // which keeps every lane busy at head dimensions below a full 64-byte chunk. 256-bit: words for 1/2/4 bits.
+    private static bool UsesWords(int bits, SimdPath path) =>
+        path == SimdPath.Vector512 ? bits == 4 : path == SimdPath.Vector256 && bits != 3;
+
+    private static int ChunkCodes(int bits, SimdPath path) =>
+        UsesWords(bits, path) ? Lanes(path) * (32 / bits) : Lanes(path);
+
+    /// <summary>Floats a prepared query/accumulator needs for a segment of <paramref name="count"/> codes.</summary>
+    public static int PreparedLength(int count, int bits, SimdPath path)
+    {
+        int chunk = ChunkCodes(bits, path);
+        return (count + chunk - 1) / chunk * chunk;
+    }
+
+    /// <summary>Natural order → prepared order (zero-padded).</summary>
+    public static void Arrange(ReadOnlySpan<float> natural, int bits, SimdPath path, Span<float> prepared)
+    {
+        int n = natural.Length;
+        prepared[..PreparedLength(n, bits, path)].Clear();
+        if (!UsesWords(bits, path))
+        {
+            natural.CopyTo(prepared);
+            return;
+        }
+
+        int lanes = Lanes(path), perWord = 32 / bits, chunk = lanes * perWord;
+        for (int i = 0; i < n; i++)
+        {
+            int c = i / chunk, r = i % chunk;
+            prepared[(c * chunk) + ((r % perWord) * lanes) + (r / perWord)] = natural[i];
+        }
+    }
+
+    /// <summary>Prepared order → natural order (drops the padding).</summary>
+    public static void Unarrange(ReadOnlySpan<float> prepared, int bits, SimdPath path, Span<float> natural)
+    {
+        int n = natural.Length;
+        if (!UsesWords(bits, path))
+        {
+            prepared[..n].CopyTo(natural);
+            return;
+        }
+
+        int lanes = Lanes(path), perWord = 32 / bits, chunk = lanes * perWord;
+        for (int i = 0; i < n; i++)
+        {
+            int c = i / chunk, r = i % chunk;
+            natural[i] = prepared[(c * chunk) + ((r % perWord) * lanes) + (r / perWord)];
+        }
+    }
+
+    /// <summary>The 16-entry replicated table for a codebook: entry k = values[k mod values.Length].</summary>
+    public static void FillTable(ReadOnlySpan<float> values, Span<float> table16)
+    {
+        for (int k = 0; k < 16; k++)
+        {
+            table16[k] = values[k % values.Length];
+        }
+    }
+
+    // ---------------------------------------------------------------- quantize
+
+    /// <summary>codes[i] = number of sorted <paramref name="boundaries"/> below values[i] (the nearest centroid).</summary>
+    public static void Quantize(ReadOnlySpan<float> values, ReadOnlySpan<float> boundaries, Span<byte> codes, SimdPath path)
+    {
+        int n = values.Length;
+        int i = 0;
+        ref float src = ref MemoryMarshal.GetReference(values);
+        ref byte dst = ref MemoryMarshal.GetReference(codes);
+        if (path == SimdPath.Vector512)
+        {
+            for (; i + 16 <= n; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref src, (nuint)i);
+                var count = Vector512<int>.Zero;
+                foreach (float b in boundaries)
+                {
+                    count -= Vector512.GreaterThan(v, Vector512.Create(b)).AsInt32();
+                }
+
+                Avx512F.ConvertToVector128Byte(count).StoreUnsafe(ref dst, (nuint)i);
+            }
+        }
+        else if (path == SimdPath.Vector256)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref src, (nuint)i);
+                var count = Vector256<int>.Zero;
+                foreach (float b in boundaries)
+                {
+                    count -= Vector256.GreaterThan(v, Vector256.Create(b)).AsInt32();
+                }
+
+                var shorts = Vector256.Narrow(count, count);
+                var bytes = Vector256.Narrow(shorts, shorts);
+                Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, i), bytes.AsUInt64().ToScalar());
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            float v = Unsafe.Add(ref src, i);
+            int c = 0;
+            foreach (float b in boundaries)
+            {
+                c += v > b ? 1 : 0;
+            }
+
+            Unsafe.Add(ref dst, i) = (byte)c;
+        }
+    }
+
+    // ---------------------------------------------------------------- dot products of packed rows
+
+    /// <summary>
+    /// For every row r (<paramref name="destination"/>.Length rows of <paramref name="rowStride"/> bytes in
+    /// <paramref name="codes"/>): destination[r] (+)= Σᵢ table[codeᵢ]·prepared[i] over the segment of
+    /// <paramref name="count"/> codes at <paramref name="segmentOffset"/> in the row.
+    /// </summary>
+    public static void DotRows(
+        ReadOnlySpan<byte> codes, int rowStride, int segmentOffset, int count, int bits,
+        ReadOnlySpan<float> table16, ReadOnlySpan<float> prepared, Span<float> destination, bool accumulate, SimdPath path)
+    {
+        int rows = destination.Length;
+        if (count == 0)
+        {
+            if (!accumulate)
+            {
+                destination.Clear();
+            }
+
+            return;
+        }
+
+        ref byte start = ref MemoryMarshal.GetReference(codes);
+        ref float q = ref MemoryMarshal.GetReference(prepared);
+        ref float table = ref MemoryMarshal.GetReference(table16);
+        if (path == SimdPath.Vector512 && bits == 4)
+        {
+            DotRows512Nibbles(ref start, codes.Length, rowStride, segmentOffset, count, ref table, ref q, destination, accumulate);
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            int offset = (r * rowStride) + segmentOffset;
+            ref byte seg = ref Unsafe.Add(ref start, offset);
+            int available = codes.Length - offset;
+            float dot = path switch
+            {
+                SimdPath.Vector512 => Dot512Shuffle(ref seg, available, count, bits, ref table, ref q),
+                SimdPath.Vector256 when bits == 3 => Dot256Bits3(ref seg, available, count, ref table, ref q),
+                SimdPath.Vector256 => Dot256Words(ref seg, available, count, bits, ref table, ref q),
+                _ => DotScalar(ref seg, count, bits, ref table, ref q),
+            };
+            destination[r] = accumulate ? destination[r] + dot : dot;
+        }
+    }
+
+    private static float DotScalar(ref byte seg, int count, int bits, ref float table, ref float q)
+    {
+        float sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            sum += Unsafe.Add(ref table, ReadCode(ref seg, i, bits)) * Unsafe.Add(ref q, i);
+        }
+
+        return sum;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int ReadCode(ref byte seg, int index, int bits)
+    {
+        int bit = index * bits;
+        int shift = bit & 7;
+        int value = Unsafe.Add(ref seg, bit >> 3) >> shift;
+        if (shift + bits > 8)
+        {
+            value |= Unsafe.Add(ref seg, (bit >> 3) + 1) << (8 - shift);
+        }
+
+        return value & ((1 << bits) - 1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> LoadChunk256(ref byte seg, int offset, int available)
+    {
+        if (offset + 32 <= available)
+        {
+            return Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, offset)).AsUInt32();
+        }
+
+        Span<byte> buffer = stackalloc byte[32];
+        buffer.Clear();
+        int n = Math.Min(32, available - offset);
+        if (n > 0)
+        {
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref seg, offset), n).CopyTo(buffer);
+        }
+
+        return Vector256.Create<byte>(buffer).AsUInt32();
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong LoadBytes(ref byte seg, int offset, int available, int width)
+    {
+        if (offset + width <= available)
+        {
+            return width == 8 ? Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref seg, offset)) : Unsafe.ReadUnaligned<uint>(ref Unsafe.Add(ref seg, offset));
+        }
+
+        ulong value = 0;
+        for (int k = 0; k < width && offset + k < available; k++)
+        {
+            value |= (ulong)Unsafe.Add(ref seg, offset + k) << (k << 3);
+        }
+
+        return value;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Sum(Vector512<float> v)
+    {
+        var half = v.GetLower() + v.GetUpper();
+        return Vector128.Sum(half.GetLower() + half.GetUpper());
+    }
+
+    /// <summary>Rows whose <paramref name="bytes"/> bytes from the segment start lie inside the span.</summary>
+    private static int SafeRows(int length, int rowStride, int segmentOffset, int bytes, int rows)
+    {
+        int room = length - segmentOffset - bytes;
+        return room < 0 ? 0 : rowStride == 0 ? rows : Math.Min(rows, (room / rowStride) + 1);
+    }
+
+    // The last rows of a span may end less than a whole chunk before the span does: copy such a row into a zeroed
+    // buffer and run the same kernel on it (the zero padding contributes 0 × centroid).
+    private const int MaxPaddedRowBytes = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Nibbles(Vector512<int> v, Vector512<float> table, ref float q)
+    {
+        var a = Avx512F.PermuteVar16x32(table, v) * Vector512.LoadUnsafe(ref q, 0);
+        var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * Vector512.LoadUnsafe(ref q, 16);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), Vector512.LoadUnsafe(ref q, 32), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), Vector512.LoadUnsafe(ref q, 48), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), Vector512.LoadUnsafe(ref q, 64), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), Vector512.LoadUnsafe(ref q, 80), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), Vector512.LoadUnsafe(ref q, 96), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), Vector512.LoadUnsafe(ref q, 112), b);
+        return a + b;
+    }
+
+    // 4-bit rows on 512-bit: word j of a 64-byte chunk holds codes 8j … 8j + 7, so the k-th nibble of all 16 words is
+    // one shift away and a single permute looks up 16 centroids. A chunk covers 128 codes: every head dimension up to
+    // 128 is one chunk, and then the eight query vectors stay in registers across all rows.
+    private static void DotRows512Nibbles(
+        ref byte start, int length, int rowStride, int segmentOffset, int count, ref float tableRef, ref float q,
+        Span<float> destination, bool accumulate)
+    {
+        int rows = destination.Length;
+        int chunks = (count + 127) / 128;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        if (chunks == 1)
+        {
+            DotRows512NibblesSingle(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, ref tableRef, ref q, ref dst, accumulate);
+        }
+        else
+        {
+            DotRows512NibblesMulti(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref q, ref dst, accumulate);
+        }
+
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
+            DotRows512NibblesMulti(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+        }
+    }
+
+    private static void DotRows512NibblesSingle(ref byte seg, int rowStride, int rows, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var q0 = Vector512.LoadUnsafe(ref q, 0);
+        var q1 = Vector512.LoadUnsafe(ref q, 16);
+        var q2 = Vector512.LoadUnsafe(ref q, 32);
+        var q3 = Vector512.LoadUnsafe(ref q, 48);
+        var q4 = Vector512.LoadUnsafe(ref q, 64);
+        var q5 = Vector512.LoadUnsafe(ref q, 80);
+        var q6 = Vector512.LoadUnsafe(ref q, 96);
+        var q7 = Vector512.LoadUnsafe(ref q, 112);
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
+        {
+            var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref seg, r * stride)).AsInt32();
+            var a = Avx512F.PermuteVar16x32(table, v) * q0;
+            var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * q1;
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), q2, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), q3, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), q4, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), q5, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), q6, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), q7, b);
+            float dot = Sum(a + b);
+            ref float d = ref Unsafe.Add(ref dst, r);
+            d = accumulate ? d + dot : dot;
+        }
+    }
+
+    private static void DotRows512NibblesMulti(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
+        {
+            ref byte row = ref Unsafe.Add(ref seg, r * stride);
+            var acc = Vector512<float>.Zero;
+            for (int c = 0; c < chunks; c++)
+            {
+                acc += Nibbles(Vector512.LoadUnsafe(ref Unsafe.Add(ref row, c * ZmmBytes)).AsInt32(), table, ref Unsafe.Add(ref q, c * 128));
+            }
+
+            float dot = Sum(acc);
+            ref float d = ref Unsafe.Add(ref dst, r);
+            d = accumulate ? d + dot : dot;
+        }
+    }
+
+    // Byte-shuffle lookup for b-bit codes in natural order, 16 codes (2b bytes) per step: lane i takes bytes
+    // ⌊b·i/8⌋ and ⌊b·i/8⌋ + 1 of the broadcast 8-byte word and shifts right by b·i mod 8; the permute reads the low
+    // 4 bits, and the replicated table makes the neighbouring code's bits irrelevant.
+    private static readonly Vector512<byte>[] s_shuffle512 = [default, Shuffle512(1), Shuffle512(2), Shuffle512(3), Shuffle512(4)];
+    private static readonly Vector512<uint>[] s_shift512 = [default, Shift512(1), Shift512(2), Shift512(3), Shift512(4)];
+
+    private static Vector512<byte> Shuffle512(int bits)
+    {
+        Span<byte> control = stackalloc byte[64];
+        for (int i = 0; i < 16; i++)
+        {
+            int b = (bits * i) >> 3;
+            control[4 * i] = (byte)b;
+            control[(4 * i) + 1] = (byte)(b + 1);
+            control[(4 * i) + 2] = 0x80;
+            control[(4 * i) + 3] = 0x80;
+        }
+
+        return Vector512.Create<byte>(control);
+    }
+
+    private static Vector512<uint> Shift512(int bits)
+    {
+        Span<uint> shifts = stackalloc uint[16];
+        for (int i = 0; i < 16; i++)
+        {
+            shifts[i] = (uint)((bits * i) & 7);
+        }
+
+        return Vector512.Create<uint>(shifts);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Unpack16(ulong word, Vector512<byte> shuffle, Vector512<uint> shift) =>
+        Avx512F.ShiftRightLogicalVariable(Avx512BW.Shuffle(Vector512.Create(word).AsByte(), shuffle).AsUInt32(), shift).AsInt32();
+
+    private static float Dot512Shuffle(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var shuffle = s_shuffle512[bits];
+        var shift = s_shift512[bits];
+        int stepBytes = 2 * bits;
+        var acc0 = Vector512<float>.Zero;
+        var acc1 = Vector512<float>.Zero;
+        int i = 0, offset = 0;
+        for (; i + 16 < count; i += 32, offset += 2 * stepBytes)
+        {
+            var idx0 = Unpack16(LoadBytes(ref seg, offset, available, 8), shuffle, shift);
+            var idx1 = Unpack16(LoadBytes(ref seg, offset + stepBytes, available, 8), shuffle, shift);
+            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx0), Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
+            acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx1), Vector512.LoadUnsafe(ref q, (nuint)(i + 16)), acc1);
+        }
+
+        if (i < count)
+        {
+            var idx = Unpack16(LoadBytes(ref seg, offset, available, 8), shuffle, shift);
+            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx), Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
+        }
+
+        return Sum(acc0 + acc1);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Lookup256(Vector256<float> tableLow, Vector256<float> tableHigh, Vector256<int> idx, bool fourBits)
+    {
+        var low = Avx2.PermuteVar8x32(tableLow, idx);
+        if (!fourBits)
+        {
+            return low;
+        }
+
+        // Bit 3 of the index moved to the sign bit selects the upper half of the 16-entry table.
+        var high = Avx2.PermuteVar8x32(tableHigh, idx);
+        return Avx.BlendVariable(low, high, Avx2.ShiftLeftLogical(idx, 28).AsSingle());
+    }
+
+    private static float Dot256Words(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    {
+        var tableLow = Vector256.LoadUnsafe(ref tableRef);
+        var tableHigh = Vector256.LoadUnsafe(ref tableRef, 8);
+        bool four = bits == 4;
+        int perWord = 32 / bits;
+        int chunkCodes = 8 * perWord;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        for (int c = 0, offset = 0; c * chunkCodes < count; c++, offset += 32)
+        {
+            var v = LoadChunk256(ref seg, offset, available).AsInt32();
+            ref float qc = ref Unsafe.Add(ref q, c * chunkCodes);
+            for (int k = 0; k < perWord; k += 2)
+            {
+                acc0 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> (k * bits), four), Vector256.LoadUnsafe(ref qc, (nuint)(k * 8)), acc0);
+                acc1 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> ((k + 1) * bits), four), Vector256.LoadUnsafe(ref qc, (nuint)((k + 1) * 8)), acc1);
+            }
+        }
+
+        return Vector256.Sum(acc0 + acc1);
+    }
+
+    private static readonly Vector256<byte> s_shuffle3x256 = Vector256.Create(
+        (byte)0, 1, 0x80, 0x80, 0, 1, 0x80, 0x80, 0, 1, 0x80, 0x80, 1, 2, 0x80, 0x80,
+        1, 2, 0x80, 0x80, 1, 2, 0x80, 0x80, 2, 3, 0x80, 0x80, 2, 3, 0x80, 0x80);
+
+    private static readonly Vector256<uint> s_shift3x256 = Vector256.Create(0u, 3, 6, 1, 4, 7, 2, 5);
+
+    private static float Dot256Bits3(ref byte seg, int available, int count, ref float tableRef, ref float q)
+    {
+        var table = Vector256.LoadUnsafe(ref tableRef);
+        var shuffle = s_shuffle3x256;
+        var shift = s_shift3x256;
+        var acc0 = Vector256<float>.Zero;
+        var acc1 = Vector256<float>.Zero;
+        int step = 0;
+        for (int i = 0; i < count; i += 8, step++)
+        {
+            uint word = (uint)LoadBytes(ref seg, step * 3, available, 4);
+            var idx = Avx2.ShiftRightLogicalVariable(Avx2.Shuffle(Vector256.Create(word).AsByte(), shuffle).AsUInt32(), shift);
+            var term = Avx2.PermuteVar8x32(table, idx.AsInt32());
+            if ((step & 1) == 0)
+            {
+                acc0 = Fma.MultiplyAdd(term, Vector256.LoadUnsafe(ref q, (nuint)i), acc0);
+            }
+            else
+            {
+                acc1 = Fma.MultiplyAdd(term, Vector256.LoadUnsafe(ref q, (nuint)i), acc1);
+            }
+        }
+
+        return Vector256.Sum(acc0 + acc1);
+    }
+
+    // ---------------------------------------------------------------- weighted accumulation of packed rows
+
+    /// <summary>
+    /// accumulator[i] += Σ_r weights[r]·table[code_{r,i}] over <paramref name="weights"/>.Length rows, for the segment
+    /// of <paramref name="count"/> codes at <paramref name="segmentOffset"/>; the accumulator is in prepared order.
+    /// </summary>
+    public static void AccumulateRows(
+        ReadOnlySpan<byte> codes, int rowStride, int segmentOffset, int count, int bits,
+        ReadOnlySpan<float> table16, ReadOnlySpan<float> weights, Span<float> accumulator, SimdPath path)
+    {
+        ref byte start = ref MemoryMarshal.GetReference(codes);
+        ref float acc = ref MemoryMarshal.GetReference(accumulator);
+        ref float table = ref MemoryMarshal.GetReference(table16);
+        ref float w = ref MemoryMarshal.GetReference(weights);
+        int rows = weights.Length;
+        switch (path)
+        {
+            case SimdPath.Vector512 when bits == 4:
+                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
+                break;
+            case SimdPath.Vector256 when bits != 3:
+                Accumulate256Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
+                break;
+            case SimdPath.Vector512:
+                Accumulate512Shuffle(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
+                break;
+            case SimdPath.Vector256:
+                Accumulate256Bits3(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
+                break;
+            default:
+                for (int r = 0; r < rows; r++)
+                {
+                    ref byte seg = ref Unsafe.Add(ref start, (r * rowStride) + segmentOffset);
+                    float wr = Unsafe.Add(ref w, r);
+                    for (int i = 0; i < count; i++)
+                    {
+                        Unsafe.Add(ref acc, i) += wr * Unsafe.Add(ref table, ReadCode(ref seg, i, bits));
+                    }
+                }
+
+                break;
+        }
+    }
+
+    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows (4-bit: one pass per chunk).
+    private static void Accumulate512Words(
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, ref float tableRef, ref float w, ref float acc)
+    {
+        int chunks = (count + 127) / 128;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
+        Accumulate512Nibbles(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref w, ref acc);
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
+            Accumulate512Nibbles(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
+        }
+    }
+
+    private static void Accumulate512Nibbles(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float w, ref float acc)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        nint stride = rowStride;
+        for (int c = 0; c < chunks; c++)
+        {
+            ref float a = ref Unsafe.Add(ref acc, c * 128);
+            var a0 = Vector512.LoadUnsafe(ref a, 0);
+            var a1 = Vector512.LoadUnsafe(ref a, 16);
+            var a2 = Vector512.LoadUnsafe(ref a, 32);
+            var a3 = Vector512.LoadUnsafe(ref a, 48);
+            var a4 = Vector512.LoadUnsafe(ref a, 64);
+            var a5 = Vector512.LoadUnsafe(ref a, 80);
+            var a6 = Vector512.LoadUnsafe(ref a, 96);
+            var a7 = Vector512.LoadUnsafe(ref a, 112);
+            ref byte chunk = ref Unsafe.Add(ref seg, c * ZmmBytes);
+            for (int r = 0; r < rows; r++)
+            {
+                var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref chunk, r * stride)).AsInt32();
+                var wr = Vector512.Create(Unsafe.Add(ref w, r));
+                a0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v), wr, a0);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)), wr, a1);
+                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), wr, a2);
+                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), wr, a3);
+                a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), wr, a4);
+                a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), wr, a5);
+                a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), wr, a6);
+                a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), wr, a7);
+            }
+
+            a0.StoreUnsafe(ref a, 0);
+            a1.StoreUnsafe(ref a, 16);
+            a2.StoreUnsafe(ref a, 32);
+            a3.StoreUnsafe(ref a, 48);
+            a4.StoreUnsafe(ref a, 64);
+            a5.StoreUnsafe(ref a, 80);
+            a6.StoreUnsafe(ref a, 96);
+            a7.StoreUnsafe(ref a, 112);
+        }
+    }
+
+    private static void Accumulate256Words(
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits,
+        ref float tableRef, ref float w, ref float acc)
+    {
+        var tableLow = Vector256.LoadUnsafe(ref tableRef);
+        var tableHigh = Vector256.LoadUnsafe(ref tableRef, 8);
+        bool four = bits == 4;
+        int perWord = 32 / bits;
+        int chunkCodes = 8 * perWord;
+        for (int c = 0, offset = 0; c * chunkCodes < count; c++, offset += 32)
+        {
+            for (int pass = 0; pass < perWord; pass += 4)
+            {
+                ref float a = ref Unsafe.Add(ref acc, (c * chunkCodes) + (pass * 8));
+                var a0 = Vector256.LoadUnsafe(ref a, 0);
+                var a1 = Vector256.LoadUnsafe(ref a, 8);
+                var a2 = Vector256.LoadUnsafe(ref a, 16);
+                var a3 = Vector256.LoadUnsafe(ref a, 24);
+                int s = pass * bits;
+                for (int r = 0; r < rows; r++)
+                {
+                    int rowOffset = (r * rowStride) + segmentOffset;
+                    var v = LoadChunk256(ref Unsafe.Add(ref start, rowOffset), offset, length - rowOffset).AsInt32() >>> s;
+                    var wr = Vector256.Create(Unsafe.Add(ref w, r));
+                    a0 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v, four), wr, a0);
+                    a1 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> bits, four), wr, a1);
+                    a2 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> (2 * bits), four), wr, a2);
+                    a3 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> (3 * bits), four), wr, a3);
+                }
+
+                a0.StoreUnsafe(ref a, 0);
+                a1.StoreUnsafe(ref a, 8);
+                a2.StoreUnsafe(ref a, 16);
+                a3.StoreUnsafe(ref a, 24);
+            }
+        }
+    }
+
+    private static void Accumulate512Shuffle(
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits, ref float tableRef, ref float w, ref float acc)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var shuffle = s_shuffle512[bits];
+        var shift = s_shift512[bits];
+        int stepBytes = 2 * bits;
+        int r = 0;
+
+        // Two rows per pass halve the accumulator loads and stores.
+        for (; r + 1 < rows; r += 2)
+        {
+            int offset0 = (r * rowStride) + segmentOffset;
+            int offset1 = offset0 + rowStride;
+            ref byte seg0 = ref Unsafe.Add(ref start, offset0);
+            ref byte seg1 = ref Unsafe.Add(ref start, offset1);
+            var w0 = Vector512.Create(Unsafe.Add(ref w, r));
+            var w1 = Vector512.Create(Unsafe.Add(ref w, r + 1));
+            for (int i = 0, o = 0; i < count; i += 16, o += stepBytes)
+            {
+                var t0 = Avx512F.PermuteVar16x32(table, Unpack16(LoadBytes(ref seg0, o, length - offset0, 8), shuffle, shift));
+                var t1 = Avx512F.PermuteVar16x32(table, Unpack16(LoadBytes(ref seg1, o, length - offset1, 8), shuffle, shift));
+                ref float a = ref Unsafe.Add(ref acc, i);
+                Avx512F.FusedMultiplyAdd(t1, w1, Avx512F.FusedMultiplyAdd(t0, w0, Vector512.LoadUnsafe(ref a))).StoreUnsafe(ref a);
+            }
+        }
+
+        for (; r < rows; r++)
+        {
+            int rowOffset = (r * rowStride) + segmentOffset;
+            ref byte seg = ref Unsafe.Add(ref start, rowOffset);
+            var wr = Vector512.Create(Unsafe.Add(ref w, r));
+            for (int i = 0, o = 0; i < count; i += 16, o += stepBytes)
+            {
+                var t = Avx512F.PermuteVar16x32(table, Unpack16(LoadBytes(ref seg, o, length - rowOffset, 8), shuffle, shift));
+                ref float a = ref Unsafe.Add(ref acc, i);
+                Avx512F.FusedMultiplyAdd(t, wr, Vector512.LoadUnsafe(ref a)).StoreUnsafe(ref a);
+            }
+        }
+    }
+
+    private static void Accumulate256Bits3(
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, ref float tableRef, ref float w, ref float acc)
+    {
+        var table = Vector256.LoadUnsafe(ref tableRef);
+        for (int r = 0; r < rows; r++)
+        {
+            int rowOffset = (r * rowStride) + segmentOffset;
+            ref byte seg = ref Unsafe.Add(ref start, rowOffset);
+            int available = length - rowOffset;
+            var wr = Vector256.Create(Unsafe.Add(ref w, r));
+            int step = 0;
+            for (int i = 0; i < count; i += 8, step++)
+            {
+                uint word = (uint)LoadBytes(ref seg, step * 3, available, 4);
+                var idx = Avx2.ShiftRightLogicalVariable(Avx2.Shuffle(Vector256.Create(word).AsByte(), s_shuffle3x256).AsUInt32(), s_shift3x256);
+                ref float a = ref Unsafe.Add(ref acc, i);
+                Fma.MultiplyAdd(Avx2.PermuteVar8x32(table, idx.AsInt32()), wr, Vector256.LoadUnsafe(ref a)).StoreUnsafe(ref a);
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+using Tq.Core.Tensors;
+using Tq.Core.Threading;
+
+namespace Tq.Core.Tests.Tensors;
+
+public sealed unsafe class MatMulTests : IDisposable
+{
+    private readonly WorkerPool _pool = new(3);
+
+    public static TheoryData<GgmlType> Types => GgmlReference.SupportedTypeData();
+
+    public void Dispose() => _pool.Dispose();
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void Multiply_EveryPathAndBatch_MatchesNaiveReference(GgmlType type)
+    {
+        var random = new Random(300 + (int)type);
+        int cols = GgmlTypeInfo.BlockSize(type) == 1 ? 45 : 2 * GgmlTypeInfo.BlockSize(type);
+        const int rows = 37;
+        byte[] w = GgmlReference.RandomRow(type, rows * cols, random);
+        float[] dequantized = new float[rows * cols];
+        for (int i = 0; i < dequantized.Length; i++)
+        {
+            dequantized[i] = GgmlReference.Element(type, w, i);
+        }
+
+        fixed (byte* pw = w)
+        {
+            var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
+            foreach (int tokens in new[] { 1, 3, 4, 9, 17 })
+            {
+                float[] x = GgmlReference.RandomFloats(tokens * cols, random);
+                float[] expected = new float[tokens * rows];
+                double[] magnitude = new double[tokens * rows];
+                for (int t = 0; t < tokens; t++)
+                {
+                    float[] xt = x.AsSpan(t * cols, cols).ToArray();
+                    byte[] prepared = QuantDotTests.Prepare(type, xt, out float[] xr);
+                    for (int r = 0; r < rows; r++)
+                    {
+                        double s = 0, m = 0;
+                        for (int c = 0; c < cols; c++)
+                        {
+                            double p = (double)dequantized[(r * cols) + c] * xr[c];
+                            s += p;
+                            m += Math.Abs(p);
+                        }
+
+                        expected[(t * rows) + r] = (float)s;
+                        magnitude[(t * rows) + r] = m + QuantDotTests.MinTermRounding(type, w.AsSpan(r * (int)GgmlTypeInfo.RowSize(type, cols)).ToArray(), prepared, cols);
+                    }
+                }
+
+                foreach (SimdPath path in SimdPaths.Supported)
+                {
+                    foreach (bool tiled in new[] { false, true })
+                    {
+                        foreach (WorkerPool? pool in new[] { null, _pool })
+                        {
+                            float[] y = new float[(tokens * rows) + 1];
+                            y[^1] = 12345f;
+                            MatMul.Multiply(matrix, x, y, tokens, pool, path, tiled);
+                            Assert.Equal(12345f, y[^1]);
+                            for (int i = 0; i < tokens * rows; i++)
+                            {
+                                Assert.True(Math.Abs(y[i] - expected[i]) <= (3e-6 * magnitude[i]) + 1e-6,
+                                    $"{type} {path} tiled={tiled} tokens={tokens} pool={pool is not null} [{i}]: {y[i]} vs {expected[i]}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
+    public void GetRow_AnyRow_EqualsGgmlElements(GgmlType type)
+    {
+        int cols = GgmlTypeInfo.BlockSize(type) == 1 ? 20 : GgmlTypeInfo.BlockSize(type);
+        byte[] w = GgmlReference.RandomRow(type, 5 * cols, new Random(9));
+        fixed (byte* pw = w)
+        {
+            var matrix = new WeightMatrix(type, 5, cols, pw, w.Length);
+            float[] row = new float[cols];
+            MatMul.GetRow(matrix, 3, row);
+            for (int c = 0; c < cols; c++)
+            {
+                Assert.Equal(GgmlReference.Element(type, w, (3 * cols) + c), row[c]);
+            }
+
+            Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.GetRow(matrix, 5, row));
+            Assert.Throws<ArgumentException>(() => MatMul.GetRow(matrix, 0, new float[cols - 1]));
+        }
+    }
+
+    [Fact]
+    public void Multiply_ShortSpans_ThrowArgumentException()
+    {
+        byte[] w = new byte[4 * 34];
+        fixed (byte* pw = w)
+        {
+            var matrix = new WeightMatrix(GgmlType.Q8_0, 4, 32, pw, w.Length);
+            Assert.Throws<ArgumentException>(() => MatMul.Multiply(matrix, new float[63], new float[8], 2, null));
+            Assert.Throws<ArgumentException>(() => MatMul.Multiply(matrix, new float[64], new float[7], 2, null));
+            Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.Multiply(matrix, new float[64], new float[8], 0, null));
+        }
+    }
+
+    [Fact]
+    public void WeightMatrix_BadShapeOrType_Throws()
+    {
+        byte[] w = new byte[1024];
+        fixed (byte* pw = w)
+        {
+            byte* p = pw;
+            var ex = Assert.Throws<NotSupportedException>(() => new WeightMatrix(GgmlType.IQ2_XXS, 1, 256, p, 1024));
+            Assert.Contains("IQ2_XXS", ex.Message, StringComparison.Ordinal);
+            Assert.Throws<ArgumentException>(() => new WeightMatrix(GgmlType.Q4_0, 1, 33, p, 1024));
+            Assert.Throws<ArgumentException>(() => new WeightMatrix(GgmlType.Q4_0, 100, 32, p, 1024));
+        }
+    }
+}
