@@ -12,6 +12,7 @@ internal abstract class Stmt(int offset)
 
     public LoopControl Render(TemplateScope scope, StringBuilder output)
     {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         try
         {
             return RenderCore(scope, output);

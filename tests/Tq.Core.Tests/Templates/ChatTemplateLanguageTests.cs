@@ -253,6 +253,24 @@ public sealed class ChatTemplateLanguageTests
     }
 
     [Fact]
+    public void Parse_PathologicalNesting_ThrowsInsteadOfOverflowingTheStack()
+    {
+        string deep = "{{ " + new string('(', 200_000) + "1" + new string(')', 200_000) + " }}";
+        string blocks = string.Concat(Enumerable.Repeat("{% if true %}", 200_000)) + string.Concat(Enumerable.Repeat("{% endif %}", 200_000));
+
+        Assert.Contains("nested too deeply", Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(deep)).Message, StringComparison.Ordinal);
+        Assert.Contains("nested too deeply", Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(blocks)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_UnboundedMacroRecursion_ThrowsChatTemplateException()
+    {
+        ChatTemplateException e = Assert.Throws<ChatTemplateException>(() => Render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"));
+
+        Assert.Contains("recursion", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_ManyThreads_ShareOneCompiledTemplate()
     {
         ChatTemplate template = ChatTemplate.Parse(
