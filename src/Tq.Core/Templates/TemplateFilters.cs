@@ -17,7 +17,20 @@ internal static class TemplateFilters
                 args.ExpectOnly(name, 1, "indent", "ensure_ascii", "separators", "sort_keys");
                 object? indent = args.Get(0, "indent");
                 object? toSerialize = args.Get(int.MaxValue, "sort_keys") is true ? SortKeys(value) : value;
-                return TemplateJson.Serialize(toSerialize, indent is null or Undefined ? -1 : (int)TemplateValue.ToLong(indent), args.Get(int.MaxValue, "ensure_ascii") is true);
+                (string? itemSeparator, string keySeparator) = args.Get(int.MaxValue, "separators") switch
+                {
+                    List<object?> { Count: 2 } pair when pair[0] is string item && pair[1] is string key => (item, key),
+                    null or Undefined => ((string?)null, ": "),
+                    _ => throw TemplateErrors.Type("tojson separators must be a pair of strings."),
+                };
+                return TemplateJson.Serialize(
+                    toSerialize,
+                    indent is null or Undefined ? -1 : (int)TemplateValue.ToLong(indent),
+                    args.Get(int.MaxValue, "ensure_ascii") is true,
+                    itemSeparator,
+                    keySeparator);
+            case "format":
+                return TemplateFormat.Printf(TemplateValue.ToStr(value), args.Positional);
             case "length":
             case "count":
                 return TemplateValue.Length(value);
