@@ -122,6 +122,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{% set a, b = 1, 2 %}{{ a }}{{ b }}|{% set msgs = msgs[1:] %}{{ msgs | length }}", "12|2")]
     [InlineData("{% set block %}inner {{ n }}{% endset %}[{{ block }}]", "[inner 3]")]
     [InlineData("{% for i in items %}{% set tmp = i * 10 %}{{ tmp }},{% endfor %}[{{ tmp }}]", "10,20,30,[]")]
+    [InlineData("{% for i in items %}{{ prev }}{% set prev = i %}{% endfor %}", "12")]
     public void Render_IfAndSet_FollowJinjaScoping(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
@@ -140,6 +141,9 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("  {%+ if t %}x{% endif %}", "  x")]
     [InlineData("{% if t %}\n    {% if t %}x{% endif %}\n{% endif %}", "x")]
     [InlineData("{{ 'v' }}    {% if t %}x{% endif %}", "v    x")]
+    [InlineData("a\n    {{ 'x' }}\n  {# c #}\nb", "a\nx\nb")]
+    [InlineData("   {{ 'x' }}", "x")]
+    [InlineData("a\r\n{% if t %}\r\nb{% endif %}", "a\r\n\r\nb")]
     [InlineData("a {# comment #} b\n{# line comment #}\nc", "a  b\nc")]
     [InlineData("{{ 'x' }}\n{{ 'y' }}\n", "x\ny")]
     [InlineData("{{ 'x' }}\n\n", "x\n")]
