@@ -10,5 +10,6 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TemplateCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

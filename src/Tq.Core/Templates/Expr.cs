@@ -8,6 +8,8 @@ internal abstract class Expr(int offset)
 
     public object? Evaluate(TemplateScope scope)
     {
+        // Deeply nested input must end in an exception, never in a stack overflow.
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         try
         {
             return EvaluateCore(scope);
@@ -18,7 +20,7 @@ internal abstract class Expr(int offset)
                 ? TemplateErrors.Raised(scope.State.Source, Offset, e.Message)
                 : TemplateErrors.Runtime(scope.State.Source, Offset, e.Message);
         }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or DivideByZeroException)
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or InvalidOperationException or IndexOutOfRangeException or DivideByZeroException or InvalidCastException or KeyNotFoundException)
         {
             throw TemplateErrors.Runtime(scope.State.Source, Offset, e.Message, e);
         }

@@ -12,6 +12,7 @@ internal abstract class Stmt(int offset)
 
     public LoopControl Render(TemplateScope scope, StringBuilder output)
     {
+        System.Runtime.CompilerServices.RuntimeHelpers.EnsureSufficientExecutionStack();
         try
         {
             return RenderCore(scope, output);
@@ -115,9 +116,11 @@ internal abstract class Stmt(int offset)
                 return otherwise is null ? LoopControl.None : RenderAll(otherwise, scope, output);
             }
 
+            // One scope for the whole loop, as llama.cpp's minja does: a 'set' in the body is visible in later
+            // iterations but not after the loop.
+            var iteration = new TemplateScope(scope.State, scope);
             for (int i = 0; i < items.Count; i++)
             {
-                var iteration = new TemplateScope(scope.State, scope);
                 Bind(iteration, items[i]);
                 var loop = new TemplateDictionary(12)
                 {

@@ -36,6 +36,9 @@ internal sealed class TemplateArguments
         return fallback;
     }
 
+    /// <summary>A keyword-only argument, or <paramref name="fallback"/>.</summary>
+    public object? GetKeyword(string name, object? fallback = null) => Get(-1, name, fallback);
+
     public bool Has(int position, string name)
     {
         if (position >= 0 && position < Positional.Count)

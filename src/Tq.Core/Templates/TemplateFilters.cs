@@ -16,8 +16,21 @@ internal static class TemplateFilters
             case "tojson":
                 args.ExpectOnly(name, 1, "indent", "ensure_ascii", "separators", "sort_keys");
                 object? indent = args.Get(0, "indent");
-                object? toSerialize = args.Get(int.MaxValue, "sort_keys") is true ? SortKeys(value) : value;
-                return TemplateJson.Serialize(toSerialize, indent is null or Undefined ? -1 : (int)TemplateValue.ToLong(indent), args.Get(int.MaxValue, "ensure_ascii") is true);
+                object? toSerialize = args.GetKeyword("sort_keys") is true ? SortKeys(value) : value;
+                (string? itemSeparator, string keySeparator) = args.GetKeyword("separators") switch
+                {
+                    List<object?> { Count: 2 } pair when pair[0] is string item && pair[1] is string key => (item, key),
+                    null or Undefined => ((string?)null, ": "),
+                    _ => throw TemplateErrors.Type("tojson separators must be a pair of strings."),
+                };
+                return TemplateJson.Serialize(
+                    toSerialize,
+                    indent is null or Undefined ? -1 : (int)TemplateValue.ToLong(indent),
+                    args.GetKeyword("ensure_ascii") is true,
+                    itemSeparator,
+                    keySeparator);
+            case "format":
+                return TemplateFormat.Printf(TemplateValue.ToStr(value), args.Positional);
             case "length":
             case "count":
                 return TemplateValue.Length(value);
@@ -249,9 +262,9 @@ internal static class TemplateFilters
     private static List<object?> Map(object? value, TemplateArguments args, RenderState state)
     {
         List<object?> items = TemplateValue.Iterate(value);
-        if (args.Get(int.MaxValue, "attribute") is string path)
+        if (args.GetKeyword("attribute") is string path)
         {
-            object? fallback = args.Get(int.MaxValue, "default", Undefined.Instance);
+            object? fallback = args.GetKeyword("default", Undefined.Instance);
             return items.Select(item => TemplateMembers.GetPath(item, path) is Undefined && fallback is not Undefined ? fallback : TemplateMembers.GetPath(item, path)).ToList();
         }
 

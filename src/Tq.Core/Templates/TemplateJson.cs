@@ -11,15 +11,30 @@ namespace Tq.Core.Templates;
 /// </summary>
 internal static class TemplateJson
 {
-    public static string Serialize(object? value, int indent, bool ensureAscii)
+    public static string Serialize(object? value, int indent, bool ensureAscii) => Serialize(value, indent, ensureAscii, itemSeparator: null, keySeparator: ": ");
+
+    /// <param name="value">The value to write.</param>
+    /// <param name="indent">Spaces per level, or -1 for one line.</param>
+    /// <param name="ensureAscii">Escape non-ASCII characters as <c>\uXXXX</c>.</param>
+    /// <param name="itemSeparator">Between items (Python's <c>separators[0]</c>); <see langword="null"/> for the default: <c>", "</c> on one line, <c>","</c> when indenting.</param>
+    /// <param name="keySeparator">Between a key and its value (Python's <c>separators[1]</c>).</param>
+    public static string Serialize(object? value, int indent, bool ensureAscii, string? itemSeparator, string keySeparator)
     {
         var sb = new StringBuilder();
-        Write(sb, value, indent, 0, ensureAscii);
+        new Writer(sb, indent, ensureAscii, itemSeparator ?? (indent < 0 ? ", " : ","), keySeparator).Write(value, 0);
         return sb.ToString();
     }
 
-    private static void Write(StringBuilder sb, object? value, int indent, int level, bool ensureAscii)
+    private readonly record struct Writer(StringBuilder Sb, int Indent, bool EnsureAscii, string ItemSeparator, string KeySeparator)
     {
+        public void Write(object? value, int level) => TemplateJson.Write(this, value, level);
+    }
+
+    private static void Write(Writer w, object? value, int level)
+    {
+        StringBuilder sb = w.Sb;
+        int indent = w.Indent;
+        bool ensureAscii = w.EnsureAscii;
         switch (value)
         {
             case null or Undefined:
@@ -47,8 +62,8 @@ internal static class TemplateJson
                 sb.Append('[');
                 for (int i = 0; i < list.Count; i++)
                 {
-                    Separator(sb, indent, level + 1, i == 0);
-                    Write(sb, list[i], indent, level + 1, ensureAscii);
+                    Separator(w, level + 1, i == 0);
+                    Write(w, list[i], level + 1);
                 }
 
                 NewLine(sb, indent, level);
@@ -65,11 +80,11 @@ internal static class TemplateJson
                 bool first = true;
                 foreach (KeyValuePair<string, object?> pair in dict)
                 {
-                    Separator(sb, indent, level + 1, first);
+                    Separator(w, level + 1, first);
                     first = false;
                     WriteString(sb, pair.Key, ensureAscii);
-                    sb.Append(": ");
-                    Write(sb, pair.Value, indent, level + 1, ensureAscii);
+                    sb.Append(w.KeySeparator);
+                    Write(w, pair.Value, level + 1);
                 }
 
                 NewLine(sb, indent, level);
@@ -80,18 +95,14 @@ internal static class TemplateJson
         }
     }
 
-    private static void Separator(StringBuilder sb, int indent, int level, bool first)
+    private static void Separator(Writer w, int level, bool first)
     {
         if (!first)
         {
-            sb.Append(',');
-            if (indent < 0)
-            {
-                sb.Append(' ');
-            }
+            w.Sb.Append(w.ItemSeparator);
         }
 
-        NewLine(sb, indent, level);
+        NewLine(w.Sb, w.Indent, level);
     }
 
     private static void NewLine(StringBuilder sb, int indent, int level)

@@ -40,56 +40,49 @@ internal static class TemplateLexer
             string text = source[pos..textEnd];
             int textStart = pos;
 
-            // Jinja's "line starting": the text begins a line when it starts the template or the previous tag
-            // (with what whitespace control removed after it) ended with a newline.
-            bool lineStarting = textStart == 0 || source[textStart - 1] == '\n';
+            // Whitespace control as llama.cpp's minja applies it. First the side facing the next tag: '-' strips all
+            // whitespace; otherwise (lstrip_blocks, before any kind of tag) spaces and tabs between a line start and the
+            // tag are dropped, a line start being a newline or the very start of the template.
+            char kind = '\0';
+            int inner = 0;
+            if (open >= 0)
+            {
+                kind = source[open + 1];
+                inner = open + 2;
+                char modifier = inner < length ? source[inner] : '\0';
+                if (modifier == '-')
+                {
+                    text = TrimEndSpace(text);
+                    inner++;
+                }
+                else if (modifier == '+')
+                {
+                    inner++;
+                }
+                else
+                {
+                    text = LstripBlock(text, textStart == 0);
+                }
+            }
+
+            // Then the side facing the previous tag: '-' strips all whitespace; otherwise trim_blocks drops the
+            // newline that follows a block or comment tag.
             if (stripNextLeading)
             {
-                string stripped = text.TrimStart();
-                lineStarting |= text.AsSpan(0, text.Length - stripped.Length).LastIndexOf('\n') >= 0;
-                text = stripped;
+                text = TrimStartSpace(text);
             }
-            else if (trimNextNewline)
+            else if (trimNextNewline && text.StartsWith('\n'))
             {
-                if (text.StartsWith("\r\n", StringComparison.Ordinal))
-                {
-                    text = text[2..];
-                    lineStarting = true;
-                }
-                else if (text.StartsWith('\n'))
-                {
-                    text = text[1..];
-                    lineStarting = true;
-                }
+                text = text[1..];
             }
 
             stripNextLeading = false;
             trimNextNewline = false;
-
+            AddText(tokens, text, textStart);
             if (open < 0)
             {
-                AddText(tokens, text, textStart);
                 break;
             }
-
-            char kind = source[open + 1];
-            int inner = open + 2;
-            char modifier = inner < length ? source[inner] : '\0';
-            if (modifier == '-')
-            {
-                text = text.TrimEnd();
-                inner++;
-            }
-            else if (modifier == '+')
-            {
-                inner++;
-            }
-            else if (kind != '{')
-            {
-                text = LstripBlock(text, lineStarting);
-            }
-
-            AddText(tokens, text, textStart);
 
             if (kind == '#')
             {
@@ -142,25 +135,40 @@ internal static class TemplateLexer
         return -1;
     }
 
-    // lstrip_blocks: spaces and tabs between the start of a line and a block or comment tag are dropped.
-    private static string LstripBlock(string text, bool lineStarting)
+    private static string LstripBlock(string text, bool startsTemplate)
     {
-        int lastNewline = text.LastIndexOf('\n');
-        if (lastNewline < 0 && !lineStarting)
+        int i = text.Length;
+        while (i > 0 && text[i - 1] is ' ' or '\t')
         {
-            return text;
+            i--;
         }
 
-        int lineStart = lastNewline + 1;
-        for (int i = lineStart; i < text.Length; i++)
+        return (i == 0 && startsTemplate) || (i > 0 && text[i - 1] == '\n') ? text[..i] : text;
+    }
+
+    // minja strips with std::regex's \s: ASCII whitespace only.
+    private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\v' or '\f';
+
+    private static string TrimStartSpace(string text)
+    {
+        int i = 0;
+        while (i < text.Length && IsSpace(text[i]))
         {
-            if (text[i] is not (' ' or '\t'))
-            {
-                return text;
-            }
+            i++;
         }
 
-        return text[..lineStart];
+        return text[i..];
+    }
+
+    private static string TrimEndSpace(string text)
+    {
+        int i = text.Length;
+        while (i > 0 && IsSpace(text[i - 1]))
+        {
+            i--;
+        }
+
+        return text[..i];
     }
 
     private static int LexInside(string source, int pos, int length, char closeChar, List<TemplateToken> tokens, out bool dashClose)

@@ -161,6 +161,18 @@ internal static class TemplateMembers
                 return StripChars(s, chars is null or Undefined ? null : Str(chars), name != "rstrip", name != "lstrip");
             case "split":
                 return Split(s, args.Get(0, "sep"), args.Get(1, "maxsplit") is long max ? max : -1);
+            case "rsplit":
+                return RSplit(s, args.Get(0, "sep"), args.Get(1, "maxsplit") is long rmax ? rmax : -1);
+            case "splitlines":
+                List<object?> lines = s.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n').Split('\n').Select(l => (object?)l).ToList();
+                if (lines[^1] is "")
+                {
+                    lines.RemoveAt(lines.Count - 1);
+                }
+
+                return lines;
+            case "format":
+                return TemplateFormat.Format(s, args);
             case "replace":
                 long count = args.Get(2, "count") is long c ? c : -1;
                 return Replace(s, Str(args.Get(0, "old")), Str(args.Get(1, "new")), count);
@@ -362,6 +374,37 @@ internal static class TemplateMembers
         }
 
         parts.Add(s[from..]);
+        return parts;
+    }
+
+    private static List<object?> RSplit(string s, object? separator, long maxSplit)
+    {
+        if (separator is null or Undefined || maxSplit < 0)
+        {
+            return Split(s, separator, maxSplit);
+        }
+
+        string sep = Str(separator);
+        if (sep.Length == 0)
+        {
+            throw TemplateErrors.Type("Empty separator.");
+        }
+
+        var parts = new List<object?>();
+        int end = s.Length;
+        while (parts.Count < maxSplit)
+        {
+            int at = end == 0 ? -1 : s.LastIndexOf(sep, end - 1, StringComparison.Ordinal);
+            if (at < 0 || at + sep.Length > end)
+            {
+                break;
+            }
+
+            parts.Insert(0, s[(at + sep.Length)..end]);
+            end = at;
+        }
+
+        parts.Insert(0, s[..end]);
         return parts;
     }
 

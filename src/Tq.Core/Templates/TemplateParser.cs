@@ -147,6 +147,11 @@ internal sealed class TemplateParser
     private Stmt ParseStatement(int offset)
     {
         TemplateToken keyword = Current;
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error(keyword, "Blocks nested too deeply.");
+        }
+
         if (keyword.Kind != TemplateTokenKind.Name)
         {
             throw Error(keyword, $"Expected a statement name, found {Describe(keyword)}.");
@@ -500,6 +505,11 @@ internal sealed class TemplateParser
     private Expr ParsePrimary()
     {
         TemplateToken token = Next();
+        if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
+        {
+            throw Error(token, "Expression nested too deeply.");
+        }
+
         switch (token.Kind)
         {
             case TemplateTokenKind.Name:

@@ -2,7 +2,7 @@ namespace Tq.Core.Templates;
 
 /// <summary>
 /// A variable scope. The root holds globals and inputs, the template body gets a child, and every <c>for</c>
-/// iteration and macro call gets its own child: as in Jinja, <c>set</c> inside a loop does not leak out of it
+/// loop and macro call gets its own child: as in Jinja, <c>set</c> inside a loop does not leak out of it
 /// (use <c>namespace()</c> for that), while <c>if</c> blocks share their parent's scope.
 /// </summary>
 internal sealed class TemplateScope(RenderState state, TemplateScope? parent)

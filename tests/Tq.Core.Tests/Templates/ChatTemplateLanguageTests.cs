@@ -77,6 +77,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ text | tojson(ensure_ascii=true) }}", "\"h\\u00e9llo \\\"q\\\"\\n\\t<b>\"")]
     [InlineData("{{ [1, 1.5, true, none, 'x'] | tojson }}", "[1, 1.5, true, null, \"x\"]")]
     [InlineData("{{ d | tojson(sort_keys=true) }}", "{\"a\": 2, \"b\": 1}")]
+    [InlineData("{{ {'a': [1, 2]} | tojson(separators=(',', ':')) }}", "{\"a\":[1,2]}")]
     public void Render_ToJson_MatchesLlamaCppFormatting(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
@@ -96,6 +97,8 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ 'aXa'.replace('a', 'b') }}|{{ 'Hi'.upper() }}{{ 'Hi'.lower() }}|{{ 'ab cd'.title() }}|{{ '/'.join(['a', 'b']) }}", "bXb|HIhi|Ab Cd|a/b")]
     [InlineData("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}|{{ d.keys() | list }}|{{ d.values() | list }}", "b=1;a=2;|['b', 'a']|[1, 2]")]
     [InlineData("{{ d.get('a') }}|{{ d.get('zz') }}|{{ d.get('zz', 'dflt') }}|{{ msgs[0].get('tool_calls') is none }}", "2||dflt|True")]
+    [InlineData("{{ '{} and {}'.format('a', 1) }}|{{ '{1}{0}'.format('a', 'b') }}|{{ '{x}!{{}}'.format(x=n) }}|{{ '%s=%d%%' | format('k', 2.7) }}", "a and 1|ba|3!{}|k=2%")]
+    [InlineData("{{ 'a.b.c'.rsplit('.', 1) }}|{{ 'a\nb\r\nc\n'.splitlines() }}|{{ ''.splitlines() }}", "['a.b', 'c']|['a', 'b', 'c']|[]")]
     [InlineData("{% set l = [1] %}{% set _ = l.append(2) %}{% do l.append(3) %}{{ l }}|{{ l.pop() }}{{ l }}", "[1, 2, 3]|3[1, 2]")]
     public void Render_Methods_Work(string source, string expected) => Assert.Equal(expected, Render(source));
 
@@ -119,6 +122,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{% set a, b = 1, 2 %}{{ a }}{{ b }}|{% set msgs = msgs[1:] %}{{ msgs | length }}", "12|2")]
     [InlineData("{% set block %}inner {{ n }}{% endset %}[{{ block }}]", "[inner 3]")]
     [InlineData("{% for i in items %}{% set tmp = i * 10 %}{{ tmp }},{% endfor %}[{{ tmp }}]", "10,20,30,[]")]
+    [InlineData("{% for i in items %}{{ prev }}{% set prev = i %}{% endfor %}", "12")]
     public void Render_IfAndSet_FollowJinjaScoping(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
@@ -137,6 +141,9 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("  {%+ if t %}x{% endif %}", "  x")]
     [InlineData("{% if t %}\n    {% if t %}x{% endif %}\n{% endif %}", "x")]
     [InlineData("{{ 'v' }}    {% if t %}x{% endif %}", "v    x")]
+    [InlineData("a\n    {{ 'x' }}\n  {# c #}\nb", "a\nx\nb")]
+    [InlineData("   {{ 'x' }}", "x")]
+    [InlineData("a\r\n{% if t %}\r\nb{% endif %}", "a\r\n\r\nb")]
     [InlineData("a {# comment #} b\n{# line comment #}\nc", "a  b\nc")]
     [InlineData("{{ 'x' }}\n{{ 'y' }}\n", "x\ny")]
     [InlineData("{{ 'x' }}\n\n", "x\n")]
@@ -250,6 +257,24 @@ public sealed class ChatTemplateLanguageTests
 
         Assert.Equal(2, e.Line);
         Assert.Equal(33, e.Column); // the '|' of the failing filter
+    }
+
+    [Fact]
+    public void Parse_PathologicalNesting_ThrowsInsteadOfOverflowingTheStack()
+    {
+        string deep = "{{ " + new string('(', 50_000) + "1" + new string(')', 50_000) + " }}";
+        string blocks = string.Concat(Enumerable.Repeat("{% if true %}", 50_000)) + string.Concat(Enumerable.Repeat("{% endif %}", 50_000));
+
+        Assert.Contains("nested too deeply", Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(deep)).Message, StringComparison.Ordinal);
+        Assert.Contains("nested too deeply", Assert.Throws<ChatTemplateException>(() => ChatTemplate.Parse(blocks)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Render_UnboundedMacroRecursion_ThrowsChatTemplateException()
+    {
+        ChatTemplateException e = Assert.Throws<ChatTemplateException>(() => Render("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}"));
+
+        Assert.Contains("recursion", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
