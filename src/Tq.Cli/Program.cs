@@ -11,5 +11,6 @@ root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 root.Subcommands.Add(TemplateCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

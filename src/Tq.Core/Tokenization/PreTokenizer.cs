@@ -95,6 +95,10 @@ internal sealed class PreTokenizer
             case "stablelm2" or "megrez":
                 patterns = [Qwen2Pattern];
                 break;
+            case "gemma4" or "granite-embed-multi-311m":
+                patterns = ["[^\n]+|[\n]+"];
+                addBos = true;
+                break;
             case "qwen35":
                 patterns = [Qwen35Pattern];
                 cleanSpaces = false;
