@@ -56,6 +56,7 @@ internal sealed unsafe class F16KvCache : IKvCache
     public long AllocatedBytes => BytesPerToken * Layout.Capacity;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Store(int layer, int position, int count, ReadOnlySpan<float> keysBeforeRope, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
     {
         KvCacheLayout l = Layout;
@@ -267,6 +268,7 @@ internal sealed unsafe class F16KvCache : IKvCache
         public float* Output;
         public int Position;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
             KvCacheLayout l = Layout;
