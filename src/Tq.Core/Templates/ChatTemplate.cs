@@ -17,10 +17,12 @@ public sealed class ChatTemplate
 {
     private readonly List<Stmt> _body;
     private readonly Lazy<ChatTemplateCapabilities> _capabilities;
+    private readonly string _normalizedSource;
 
-    private ChatTemplate(string source, List<Stmt> body)
+    private ChatTemplate(string source, string normalizedSource, List<Stmt> body)
     {
         Source = source;
+        _normalizedSource = normalizedSource;
         _body = body;
         _capabilities = new Lazy<ChatTemplateCapabilities>(() => TemplatePolyfills.DetectCapabilities(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -38,7 +40,12 @@ public sealed class ChatTemplate
     public static ChatTemplate Parse(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new ChatTemplate(source, TemplateParser.Parse(source));
+
+        // llama.cpp normalises \r\n and \r to \n before lexing; positions in errors refer to the normalised text.
+        string normalized = source.Contains('\r', StringComparison.Ordinal)
+            ? source.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n')
+            : source;
+        return new ChatTemplate(source, normalized, TemplateParser.Parse(normalized));
     }
 
     /// <summary>Renders a conversation into the prompt text the model is to continue.</summary>
@@ -55,12 +62,13 @@ public sealed class ChatTemplate
         if (input.ApplyPolyfills)
         {
             ChatTemplateCapabilities capabilities = Capabilities;
+            TemplatePolyfills.AddMissingContent(messages);
             if (!capabilities.SupportsSystemRole)
             {
                 messages = TemplatePolyfills.MergeSystemMessages(messages);
             }
 
-            if (capabilities.RequiresObjectArguments)
+            if (capabilities.SupportsObjectArguments)
             {
                 TemplatePolyfills.ParseToolCallArguments(messages);
             }
@@ -107,7 +115,7 @@ public sealed class ChatTemplate
     /// <summary>Renders with exactly the given variables (plus the built-in functions); no polyfills.</summary>
     internal string RenderVariables(Dictionary<string, object?> variables, DateTimeOffset now)
     {
-        var state = new RenderState(Source, now);
+        var state = new RenderState(_normalizedSource, now);
         var globals = new TemplateScope(state, parent: null);
         TemplateGlobals.Register(globals);
         foreach (KeyValuePair<string, object?> pair in variables)

@@ -47,6 +47,12 @@ internal static class TemplateValue
         _ => Repr(value),
     };
 
+    /// <summary>
+    /// A value's text in <c>+</c> / <c>~</c> concatenation: as <see cref="ToStr"/>, except that none and undefined
+    /// contribute nothing (llama.cpp's rule, where Python would write <c>None</c>).
+    /// </summary>
+    public static string ToConcatString(object? value) => value is null or Undefined ? string.Empty : ToStr(value);
+
     /// <summary>Python's <c>repr</c> of lists and mappings (single-quoted strings, <c>True</c>/<c>None</c>).</summary>
     public static string Repr(object? value)
     {
