@@ -144,7 +144,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ 'v' }}    {% if t %}x{% endif %}", "v    x")]
     [InlineData("a\n    {{ 'x' }}\n  {# c #}\nb", "a\n    x\nb")]
     [InlineData("   {{ 'x' }}", "   x")]
-    [InlineData("a\r\n{% if t %}\r\nb{% endif %}\rc", "a\nb\nc")]
+    [InlineData("a\r\n{% if t %}\r\nb{% endif %}\rc\r\nd", "a\nbc\nd")]
     [InlineData("a {# comment #} b\n{# line comment #}\nc", "a  b\nc")]
     [InlineData("{{ 'x' }}\n{{ 'y' }}\n", "x\ny")]
     [InlineData("{{ 'x' }}\n\n", "x\n")]
