@@ -109,33 +109,23 @@ internal static class TemplateValue
         }
     }
 
+    // As llama.cpp: single quotes around the raw text, or a JSON string when the text holds a single quote.
     private static void AppendPythonString(StringBuilder sb, string s)
     {
-        char quote = s.Contains('\'', StringComparison.Ordinal) && !s.Contains('"', StringComparison.Ordinal) ? '"' : '\'';
-        sb.Append(quote);
-        foreach (char c in s)
+        if (s.Contains('\'', StringComparison.Ordinal))
         {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c == quote)
-                    {
-                        sb.Append('\\');
-                    }
-
-                    sb.Append(c);
-                    break;
-            }
+            TemplateJson.WriteString(sb, s, ensureAscii: false);
         }
-
-        sb.Append(quote);
+        else
+        {
+            sb.Append('\'').Append(s).Append('\'');
+        }
     }
 
-    /// <summary>Python / JSON float text: shortest round-trip digits, always with a fraction or exponent.</summary>
+    /// <summary>
+    /// Float text as llama.cpp prints it: six decimals with trailing zeros removed, keeping one (<c>2.0</c>, <c>0.3</c>
+    /// for 0.1 + 0.2, <c>1000.0</c>).
+    /// </summary>
     public static string FormatDouble(double d)
     {
         if (double.IsNaN(d))
@@ -148,23 +138,8 @@ internal static class TemplateValue
             return d > 0 ? "inf" : "-inf";
         }
 
-        string s = d.ToString("R", CultureInfo.InvariantCulture);
-        int e = s.IndexOf('E', StringComparison.Ordinal);
-        if (e >= 0)
-        {
-            string mantissa = s[..e];
-            string exponent = s[(e + 1)..];
-            char sign = exponent[0] == '-' ? '-' : '+';
-            string digits = exponent.TrimStart('+', '-');
-            if (digits.Length < 2)
-            {
-                digits = "0" + digits;
-            }
-
-            return mantissa + "e" + sign + digits;
-        }
-
-        return s.Contains('.', StringComparison.Ordinal) ? s : s + ".0";
+        string s = d.ToString("F6", CultureInfo.InvariantCulture).TrimEnd('0');
+        return s.EndsWith('.') ? s + "0" : s;
     }
 
     public static string TypeName(object? value) => value switch

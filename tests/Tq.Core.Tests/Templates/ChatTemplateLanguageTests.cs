@@ -42,9 +42,9 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ t and 'yes' }}|{{ empty or 'fallback' }}|{{ not t }}|{{ not empty and n }}", "yes|fallback|False|3")]
     [InlineData("{{ 'a' if t else 'b' }}|{{ 'a' if empty else 'b' }}|[{{ 'a' if empty }}]", "a|b|[]")]
     [InlineData("{{ true }}|{{ True }}|{{ false }}|{{ none }}|{{ None }}|{{ nul }}", "True|True|False|||")]
-    [InlineData("{{ [1, 'a', none, true] }}|{{ {'k': 'v', 'n': 1} }}|{{ (1, 2) }}", "[1, 'a', None, True]|{'k': 'v', 'n': 1}|[1, 2]")]
+    [InlineData("{{ [1, 'a', none, true] }}|{{ {'k': 'v', 'n': 1} }}|{{ (1, 2) }}|{{ [\"it's\"] }}", "[1, 'a', None, True]|{'k': 'v', 'n': 1}|[1, 2]|[\"it's\"]")]
     [InlineData("{{ \"it's\" }}|{{ 'say \"hi\"' }}|{{ 'tab\\tnew\\nline' }}|{{ 'a' 'b' }}", "it's|say \"hi\"|tab\tnew\nline|ab")]
-    [InlineData("{{ 1.25 }}|{{ 10 }}|{{ 1e3 }}|{{ 0.1 + 0.2 }}", "1.25|10|1000.0|0.30000000000000004")]
+    [InlineData("{{ 1.25 }}|{{ 10 }}|{{ 1e3 }}|{{ 0.1 + 0.2 }}|{{ -0.5 }}", "1.25|10|1000.0|0.3|-0.5")]
     public void Render_Operators_FollowPythonSemantics(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
