@@ -28,12 +28,30 @@ internal static class TemplateValue
         _ => true,
     };
 
-    /// <summary>What <c>{{ value }}</c> prints: none and undefined print nothing (llama.cpp), booleans as Python does.</summary>
-    public static string ToOutput(object? value) => value switch
+    /// <summary>
+    /// What <c>{{ value }}</c> prints, as llama.cpp's engine: strings, numbers and booleans as text; a list as its
+    /// printable items one after the other; none, undefined, mappings and functions as nothing.
+    /// </summary>
+    public static string ToOutput(object? value)
     {
-        null or Undefined => string.Empty,
-        _ => ToStr(value),
-    };
+        switch (value)
+        {
+            case string s:
+                return s;
+            case long or double or bool:
+                return ToStr(value);
+            case List<object?> list:
+                var sb = new StringBuilder();
+                foreach (object? item in list)
+                {
+                    sb.Append(ToOutput(item));
+                }
+
+                return sb.ToString();
+            default:
+                return string.Empty;
+        }
+    }
 
     /// <summary>Python's <c>str(value)</c>, used by <c>~</c>, <c>string</c> and string concatenation.</summary>
     public static string ToStr(object? value) => value switch
