@@ -58,6 +58,13 @@ public sealed class ChatTemplate
     public string Render(ChatTemplateInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (input.TimeProvider is null)
+        {
+            throw new ArgumentException("ChatTemplateInput.TimeProvider must not be null.", nameof(input));
+        }
+
+        string bos = input.BosToken ?? string.Empty;
+        string eos = input.EosToken ?? string.Empty;
         var messages = (List<object?>)TemplateValue.FromJson(input.Messages)!;
         if (input.ApplyPolyfills)
         {
@@ -79,8 +86,8 @@ public sealed class ChatTemplate
         {
             ["messages"] = messages,
             ["add_generation_prompt"] = input.AddGenerationPrompt,
-            ["bos_token"] = input.BosToken,
-            ["eos_token"] = input.EosToken,
+            ["bos_token"] = bos,
+            ["eos_token"] = eos,
             ["date_string"] = TemplateStrftime.Format(now, "%d %b %Y"),
         };
         if (input.Tools is { Count: > 0 })
@@ -99,14 +106,14 @@ public sealed class ChatTemplate
         }
 
         string result = RenderVariables(variables, now);
-        if (input.TokenizerAddsBos && input.BosToken.Length > 0 && result.StartsWith(input.BosToken, StringComparison.Ordinal))
+        if (input.TokenizerAddsBos && bos.Length > 0 && result.StartsWith(bos, StringComparison.Ordinal))
         {
-            result = result[input.BosToken.Length..];
+            result = result[bos.Length..];
         }
 
-        if (input.TokenizerAddsEos && input.EosToken.Length > 0 && result.EndsWith(input.EosToken, StringComparison.Ordinal))
+        if (input.TokenizerAddsEos && eos.Length > 0 && result.EndsWith(eos, StringComparison.Ordinal))
         {
-            result = result[..^input.EosToken.Length];
+            result = result[..^eos.Length];
         }
 
         return result;

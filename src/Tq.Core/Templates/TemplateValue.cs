@@ -383,7 +383,16 @@ internal static class TemplateValue
                 switch (value.GetValueKind())
                 {
                     case JsonValueKind.String:
-                        return value.GetValue<string>();
+                        if (value.TryGetValue(out string? text))
+                        {
+                            return text;
+                        }
+
+                        // Strings built from other CLR values (dates, GUIDs, enums): go through their JSON text.
+                        using (JsonDocument doc = JsonDocument.Parse(value.ToJsonString()))
+                        {
+                            return doc.RootElement.GetString();
+                        }
                     case JsonValueKind.True:
                         return true;
                     case JsonValueKind.False:

@@ -304,6 +304,34 @@ public sealed class ChatTemplateLanguageTests
     }
 
     [Fact]
+    public void Render_JsonBuiltFromClrValues_ConvertsToTemplateValues()
+    {
+        var messages = new JsonArray(new JsonObject
+        {
+            ["role"] = "user",
+            ["content"] = JsonValue.Create(new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc)),
+            ["n"] = JsonValue.Create(3),
+            ["f"] = JsonValue.Create(2.5),
+            ["b"] = JsonValue.Create(true),
+        });
+
+        string rendered = ChatTemplate.Parse("{% set m = messages[0] %}{{ m.content }}|{{ m.n + 1 }}|{{ m.f * 2 }}|{{ m.b }}").Render(new ChatTemplateInput(messages));
+
+        Assert.Equal("2026-11-23T00:00:00Z|4|5.0|True", rendered);
+    }
+
+    [Fact]
+    public void Render_NullArguments_ThrowArgumentExceptions()
+    {
+        ChatTemplate template = ChatTemplate.Parse("x");
+
+        Assert.Throws<ArgumentNullException>(() => template.Render(null!));
+        Assert.Throws<ArgumentNullException>(() => ChatTemplate.Parse(null!));
+        Assert.Throws<ArgumentNullException>(() => new ChatTemplateInput(null!));
+        Assert.Throws<ArgumentException>(() => template.Render(new ChatTemplateInput([]) { TimeProvider = null! }));
+    }
+
+    [Fact]
     public void Render_DoesNotModifyTheCallersMessages()
     {
         ChatTemplate template = ChatTemplate.Parse("{% set _ = messages.append({'role': 'x'}) %}{% set m = messages[0] %}{% set _ = m.update(content='changed') %}{{ messages | length }}");
