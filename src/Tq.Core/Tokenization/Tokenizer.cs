@@ -226,7 +226,7 @@ public sealed class Tokenizer
     /// <summary>Whether SentencePiece text gets a leading space (<c>tokenizer.ggml.add_space_prefix</c>).</summary>
     public bool AddSpacePrefix { get; }
 
-    /// <summary>Builds the tokenizer of an open GGUF file.</summary>
+    /// <summary>Builds the tokenizer of an open GGUF file; it copies what it needs, so the file may be disposed afterwards.</summary>
     /// <exception cref="NotSupportedException">The tokenizer model or BPE pre-tokenizer is not supported.</exception>
     /// <exception cref="InvalidDataException">The vocabulary metadata is inconsistent.</exception>
     public static Tokenizer FromGguf(GgufFile file)
