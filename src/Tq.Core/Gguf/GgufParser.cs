@@ -61,12 +61,12 @@ internal unsafe ref struct GgufParser
         // before anything is allocated from it.
         if (kvCount > (ulong)Remaining / 13)
         {
-            throw new GgufFormatException($"Metadata count {kvCount} cannot fit in the {Remaining} bytes left.", kvCountOffset, "metadata_kv_count");
+            throw new GgufFormatException($"Metadata count {kvCount} cannot fit in the {Remaining} bytes left: the file is truncated or corrupt.", kvCountOffset, "metadata_kv_count");
         }
 
         if (tensorCount > (ulong)Remaining / 24)
         {
-            throw new GgufFormatException($"Tensor count {tensorCount} cannot fit in the {Remaining} bytes left.", tensorCountOffset, "tensor_count");
+            throw new GgufFormatException($"Tensor count {tensorCount} cannot fit in the {Remaining} bytes left: the file is truncated or corrupt.", tensorCountOffset, "tensor_count");
         }
 
         var values = new Dictionary<string, GgufValue>((int)kvCount, StringComparer.Ordinal);
