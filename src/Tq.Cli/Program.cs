@@ -5,6 +5,7 @@ var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compress
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(BenchmarkCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(NiahCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
