@@ -81,15 +81,24 @@ internal static class NiahCommand
         output.WriteLine($"{Path.GetFileName(modelPath)}: haystack {Path.GetFileName(haystackPath.TrimEnd('/'))} ({hay.Length} tokens), needle '{needleText.Trim()}', expected continuation '{answer}'");
         var settings = new[] { new KvCacheOptions(), options };
         var grids = new List<bool[,]>();
+        var logGrids = new List<double[,]>();
+        int[] answerTokens = needle[question.Length..];
+        if (!needle.AsSpan(0, question.Length).SequenceEqual(question))
+        {
+            throw new ArgumentException("The needle's tokens must start with the question's tokens.", nameof(questionText));
+        }
         foreach (KvCacheOptions setting in settings)
         {
             using Session session = model.CreateSession(new SessionOptions { ContextLength = maxLength, KvCache = setting });
             var found = new bool[depths.Length, lengths.Length];
+            var logProbs = new double[depths.Length, lengths.Length];
             for (int li = 0; li < lengths.Length; li++)
             {
                 for (int di = 0; di < depths.Length; di++)
                 {
                     int[] prompt = BuildPrompt(model.BosTokenId, hay, needle, question, sentenceEnd, lengths[li] - Generated, depths[di]);
+                    session.Prompt(prompt);
+                    logProbs[di, li] = AnswerLogProb(session, answerTokens);
                     session.Prompt(prompt);
                     var sampler = new Sampler(SamplerOptions.Greedy);
                     int[] continuation = [.. session.Generate(sampler, Generated)];
@@ -103,6 +112,7 @@ internal static class NiahCommand
             }
 
             grids.Add(found);
+            logGrids.Add(logProbs);
             PrintGrid(output, CacheArguments.Label(setting), found, lengths, depths);
             if (pngPrefix is not null)
             {
@@ -127,6 +137,39 @@ internal static class NiahCommand
         }
 
         output.WriteLine($"{CacheArguments.Label(options)} finds {kept} of the {f16Found} cells the F16 cache finds ({depths.Length * lengths.Length} cells).");
+        double f16Lp = 0, lp = 0, diff = 0;
+        int cells = depths.Length * lengths.Length;
+        foreach ((int di, int li) in Enumerable.Range(0, depths.Length).SelectMany(d => Enumerable.Range(0, lengths.Length).Select(l => (d, l))))
+        {
+            f16Lp += logGrids[0][di, li] / cells;
+            lp += logGrids[1][di, li] / cells;
+            diff += Math.Abs(logGrids[1][di, li] - logGrids[0][di, li]) / cells;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"log-probability of the needle's answer tokens (teacher forced), mean over cells: F16 {f16Lp:F3}, {CacheArguments.Label(options)} {lp:F3}, mean |difference| {diff:F4}"));
+    }
+
+    // Σ log p(answer token | prompt and the answer tokens before it).
+    private static double AnswerLogProb(Session session, int[] answer)
+    {
+        int vocab = session.Model.VocabularySize;
+        float[] first = session.Logits.ToArray();
+        CompareCommand.LogSoftmax(first);
+        double sum = first[answer[0]];
+        if (answer.Length > 1)
+        {
+            float[] logits = new float[(answer.Length - 1) * vocab];
+            session.Evaluate(answer.AsSpan(0, answer.Length - 1), logits, CancellationToken.None);
+            for (int i = 1; i < answer.Length; i++)
+            {
+                Span<float> row = logits.AsSpan((i - 1) * vocab, vocab);
+                CompareCommand.LogSoftmax(row);
+                sum += row[answer[i]];
+            }
+        }
+
+        return sum;
     }
 
     internal static int[] BuildPrompt(int bos, int[] hay, int[] needle, int[] question, bool[] sentenceEnd, int length, double depth)
