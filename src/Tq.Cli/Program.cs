@@ -8,6 +8,7 @@ root.Subcommands.Add(PullCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(BenchmarkCommand.Create());
 root.Subcommands.Add(CompareCommand.Create());
+root.Subcommands.Add(NiahCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
