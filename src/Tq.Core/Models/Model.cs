@@ -150,6 +150,17 @@ public sealed unsafe class Model : IDisposable
         }
     }
 
+    /// <summary>Prepares the weights of an already open file, which the model then owns and disposes.</summary>
+    /// <exception cref="NotSupportedException">The architecture, a tensor type or a RoPE scaling is not supported.</exception>
+    /// <exception cref="InvalidDataException">A tensor is missing or has the wrong shape (the message names it).</exception>
+    public static Model Load(GgufFile file, ModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        options ??= new ModelOptions();
+        options.Validate();
+        return new Model(file, ownsFile: true, options);
+    }
+
     /// <summary>Creates a session (its own KV cache and history) over this model.</summary>
     public Session CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
 
