@@ -164,6 +164,9 @@ public sealed unsafe class Model : IDisposable
     /// <summary>Creates a session (its own KV cache and history) over this model.</summary>
     public Session CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
 
+    /// <summary>Creates a session whose KV cache <paramref name="createCache"/> builds from the model's layout (e.g. a TurboQuant cache).</summary>
+    internal Session CreateSession(SessionOptions? options, Func<KvCacheLayout, IKvCache> createCache) => new(this, options ?? new SessionOptions(), createCache);
+
     /// <summary>Stops the worker threads and unmaps the file; sessions must no longer be used.</summary>
     public void Dispose()
     {
