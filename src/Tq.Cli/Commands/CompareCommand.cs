@@ -26,7 +26,7 @@ internal static class CompareCommand
         var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk (the context).", DefaultValueFactory = _ => 1024 };
         var chunks = new Option<int>("--chunks") { Description = "Chunks to score (0: all).", DefaultValueFactory = _ => 40 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (0: every core).", DefaultValueFactory = _ => 0 };
-        var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (the fixes one by one), 'quick', or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
+        var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (sinks, window, pre-RoPE, boundary one by one), 'boundary', 'prerope', 'norms', 'quick', or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
         var speed = new Option<int>("--decode") { Description = "Decode steps timed at the end of the first chunk (0: no speed figures).", DefaultValueFactory = _ => 32 };
         var attention = new Option<bool>("--attention") { Description = "Per-layer cosine similarity of attention outputs vs F16." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
@@ -83,16 +83,23 @@ internal static class CompareCommand
                 Tq(2, 2, o => o.BoundaryLayers = 1),
                 Tq(2, 2, o => o.PreRopeKeys = true),
             ],
+            "boundary" =>
+            [
+                f16, Tq(4, 2), Tq(4, 2, o => o.SinkTokens = 0), Tq(4, 2, o => o.BoundaryLayers = 1), Tq(4, 2, o => o.BoundaryLayers = 2),
+                Tq(4, 2, o => { o.BoundaryLayers = 1; o.BoundaryBits = 4; }), Tq(4, 2, o => o.ValueNormCorrection = true),
+                Tq(2, 2), Tq(2, 2, o => o.BoundaryLayers = 1), Tq(3, 2), Tq(3, 2, o => o.BoundaryLayers = 1),
+            ],
+            "prerope" => [f16, Tq(4, 2), Tq(4, 2, o => o.PreRopeKeys = true), Tq(2, 2), Tq(2, 2, o => o.PreRopeKeys = true)],
             "full" =>
             [
                 f16, q8, Tq(4, 2), Tq(4, 4), Tq(3, 2), Tq(2, 2), Tq(3.5, 2.5), Tq(4, 3), Tq(8, 2),
                 Tq(4, 2, o => o.KeyResidualQjl = true),
                 Tq(4, 2, o => o.SparseValueThreshold = 0.001f),
-                Tq(4, 2, o => o.PreRopeKeys = true),
+                Tq(4, 2, o => o.SparseValueThreshold = 0.01f),
                 Tq(4, 2, o => o.BoundaryLayers = 1),
                 Tq(4, 2, o => { o.SinkTokens = 0; o.RecentWindow = 0; }),
             ],
-            _ => throw new ArgumentException($"Unknown grid '{grid}'; use full, fixes, quick or one.", nameof(grid)),
+            _ => throw new ArgumentException($"Unknown grid '{grid}'; use full, fixes, boundary, prerope, norms, quick or one.", nameof(grid)),
         };
     }
 
