@@ -180,16 +180,28 @@ internal static class CodeKernels
             return;
         }
 
+        // 256-bit word kernels read whole 32-byte chunks: rows ending too close to the span's end go through a copy.
+        bool words256 = path == SimdPath.Vector256 && bits != 3;
+        int safe = words256 ? SafeRows(codes.Length, rowStride, segmentOffset, PreparedLength(count, bits, path) * bits / 8, rows) : rows;
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = 0; r < rows; r++)
         {
             int offset = (r * rowStride) + segmentOffset;
-            ref byte seg = ref Unsafe.Add(ref start, offset);
+            scoped ref byte seg = ref Unsafe.Add(ref start, offset);
             int available = codes.Length - offset;
+            if (r >= safe)
+            {
+                padded.Clear();
+                MemoryMarshal.CreateReadOnlySpan(ref seg, available).CopyTo(padded);
+                seg = ref MemoryMarshal.GetReference(padded);
+                available = padded.Length;
+            }
+
             float dot = path switch
             {
                 SimdPath.Vector512 => Dot512Shuffle(ref seg, available, count, bits, ref table, ref q),
                 SimdPath.Vector256 when bits == 3 => Dot256Bits3(ref seg, available, count, ref table, ref q),
-                SimdPath.Vector256 => Dot256Words(ref seg, available, count, bits, ref table, ref q),
+                SimdPath.Vector256 => Dot256Words(ref seg, count, bits, ref table, ref q),
                 _ => DotScalar(ref seg, count, bits, ref table, ref q),
             };
             destination[r] = accumulate ? destination[r] + dot : dot;
@@ -219,25 +231,6 @@ internal static class CodeKernels
         }
 
         return value & ((1 << bits) - 1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> LoadChunk256(ref byte seg, int offset, int available)
-    {
-        if (offset + 32 <= available)
-        {
-            return Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, offset)).AsUInt32();
-        }
-
-        Span<byte> buffer = stackalloc byte[32];
-        buffer.Clear();
-        int n = Math.Min(32, available - offset);
-        if (n > 0)
-        {
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref seg, offset), n).CopyTo(buffer);
-        }
-
-        return Vector256.Create<byte>(buffer).AsUInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -444,7 +437,7 @@ internal static class CodeKernels
         return Avx.BlendVariable(low, high, Avx2.ShiftLeftLogical(idx, 28).AsSingle());
     }
 
-    private static float Dot256Words(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    private static float Dot256Words(ref byte seg, int count, int bits, ref float tableRef, ref float q)
     {
         var tableLow = Vector256.LoadUnsafe(ref tableRef);
         var tableHigh = Vector256.LoadUnsafe(ref tableRef, 8);
@@ -455,7 +448,7 @@ internal static class CodeKernels
         var acc1 = Vector256<float>.Zero;
         for (int c = 0, offset = 0; c * chunkCodes < count; c++, offset += 32)
         {
-            var v = LoadChunk256(ref seg, offset, available).AsInt32();
+            var v = Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, offset)).AsInt32();
             ref float qc = ref Unsafe.Add(ref q, c * chunkCodes);
             for (int k = 0; k < perWord; k += 2)
             {
@@ -520,8 +513,22 @@ internal static class CodeKernels
                 Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
                 break;
             case SimdPath.Vector256 when bits != 3:
-                Accumulate256Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
+            {
+                int need = PreparedLength(count, bits, path) * bits / 8;
+                int safe = SafeRows(codes.Length, rowStride, segmentOffset, need, rows);
+                Accumulate256Words(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, count, bits, ref table, ref w, ref acc);
+                Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+                for (int r = safe; r < rows; r++)
+                {
+                    int offset = (r * rowStride) + segmentOffset;
+                    padded.Clear();
+                    codes[offset..].CopyTo(padded);
+                    Accumulate256Words(ref MemoryMarshal.GetReference(padded), 0, 1, count, bits, ref table, ref Unsafe.Add(ref w, r), ref acc);
+                }
+
                 break;
+            }
+
             case SimdPath.Vector512:
                 Accumulate512Shuffle(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
                 break;
@@ -602,9 +609,7 @@ internal static class CodeKernels
         }
     }
 
-    private static void Accumulate256Words(
-        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits,
-        ref float tableRef, ref float w, ref float acc)
+    private static void Accumulate256Words(ref byte seg, int rowStride, int rows, int count, int bits, ref float tableRef, ref float w, ref float acc)
     {
         var tableLow = Vector256.LoadUnsafe(ref tableRef);
         var tableHigh = Vector256.LoadUnsafe(ref tableRef, 8);
@@ -623,8 +628,7 @@ internal static class CodeKernels
                 int s = pass * bits;
                 for (int r = 0; r < rows; r++)
                 {
-                    int rowOffset = (r * rowStride) + segmentOffset;
-                    var v = LoadChunk256(ref Unsafe.Add(ref start, rowOffset), offset, length - rowOffset).AsInt32() >>> s;
+                    var v = Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, (r * rowStride) + offset)).AsInt32() >>> s;
                     var wr = Vector256.Create(Unsafe.Add(ref w, r));
                     a0 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v, four), wr, a0);
                     a1 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> bits, four), wr, a1);
