@@ -33,19 +33,11 @@ internal sealed class HaarRotation : RandomRotation
                 for (int j = 0; j < k; j++)
                 {
                     ReadOnlySpan<double> u = q.AsSpan(j * d, d);
-                    double dot = TensorPrimitives.Dot(u, v);
-                    for (int i = 0; i < d; i++)
-                    {
-                        v[i] -= dot * u[i];
-                    }
+                    TensorPrimitives.MultiplyAdd(u, -TensorPrimitives.Dot(u, v), v, v);
                 }
             }
 
-            double norm = Math.Sqrt(TensorPrimitives.Dot<double>(v, v));
-            for (int i = 0; i < d; i++)
-            {
-                v[i] /= norm;
-            }
+            TensorPrimitives.Divide(v, TensorPrimitives.Norm<double>(v), v);
         }
 
         _matrix = new float[d * d];
