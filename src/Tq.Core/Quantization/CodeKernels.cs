@@ -98,26 +98,64 @@ internal static class CodeKernels
 
     // ---------------------------------------------------------------- quantize
 
-    /// <summary>codes[i] = number of sorted <paramref name="boundaries"/> below values[i] (the nearest centroid).</summary>
-    public static void Quantize(ReadOnlySpan<float> values, ReadOnlySpan<float> boundaries, Span<byte> codes, SimdPath path)
+    /// <summary>16-entry boundary table for the 512-bit binary search: entry j = boundaries[j], +∞ past the end.</summary>
+    public static float[] BoundaryTable(ReadOnlySpan<float> boundaries)
+    {
+        var table = new float[16];
+        for (int j = 0; j < 16; j++)
+        {
+            table[j] = j < boundaries.Length ? boundaries[j] : float.PositiveInfinity;
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// codes[i] = number of sorted <paramref name="boundaries"/> below values[i] (the nearest centroid); returns
+    /// Σ squares16[codes[i]] (the squared norm of the dequantized values) when <paramref name="squares16"/> is given.
+    /// </summary>
+    /// <param name="values">Values to quantize.</param>
+    /// <param name="boundaries">Sorted decision boundaries, 2^b − 1 of them.</param>
+    /// <param name="boundaryTable16">From <see cref="BoundaryTable"/>.</param>
+    /// <param name="squares16">Squared reconstruction values by code (16 entries), or empty to skip the sum.</param>
+    /// <param name="codes">Receives one code per value.</param>
+    /// <param name="path">Kernel path.</param>
+    public static float Quantize(
+        ReadOnlySpan<float> values, ReadOnlySpan<float> boundaries, ReadOnlySpan<float> boundaryTable16, ReadOnlySpan<float> squares16,
+        Span<byte> codes, SimdPath path)
     {
         int n = values.Length;
         int i = 0;
+        float squares = 0;
+        bool sum = !squares16.IsEmpty;
         ref float src = ref MemoryMarshal.GetReference(values);
         ref byte dst = ref MemoryMarshal.GetReference(codes);
-        if (path == SimdPath.Vector512)
+        if (path == SimdPath.Vector512 && n >= 16)
         {
+            // Branch-free binary search: at each level a permute fetches every lane's own boundary to compare with.
+            var table = Vector512.Create(boundaryTable16);
+            var squareTable = sum ? Vector512.Create(squares16) : Vector512<float>.Zero;
+            var squareSum = Vector512<float>.Zero;
+            int half = (boundaries.Length + 1) >> 1;
             for (; i + 16 <= n; i += 16)
             {
                 var v = Vector512.LoadUnsafe(ref src, (nuint)i);
-                var count = Vector512<int>.Zero;
-                foreach (float b in boundaries)
+                var code = Vector512<int>.Zero;
+                for (int step = half; step > 0; step >>= 1)
                 {
-                    count -= Vector512.GreaterThan(v, Vector512.Create(b)).AsInt32();
+                    var probe = code + Vector512.Create(step - 1);
+                    var above = Vector512.GreaterThan(v, Avx512F.PermuteVar16x32(table, probe)).AsInt32();
+                    code += above & Vector512.Create(step);
                 }
 
-                Avx512F.ConvertToVector128Byte(count).StoreUnsafe(ref dst, (nuint)i);
+                Avx512F.ConvertToVector128Byte(code).StoreUnsafe(ref dst, (nuint)i);
+                if (sum)
+                {
+                    squareSum += Avx512F.PermuteVar16x32(squareTable, code);
+                }
             }
+
+            squares = Sum(squareSum);
         }
         else if (path == SimdPath.Vector256)
         {
@@ -134,6 +172,14 @@ internal static class CodeKernels
                 var bytes = Vector256.Narrow(shorts, shorts);
                 Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, i), bytes.AsUInt64().ToScalar());
             }
+
+            if (sum)
+            {
+                for (int k = 0; k < i; k++)
+                {
+                    squares += squares16[Unsafe.Add(ref dst, k)];
+                }
+            }
         }
 
         for (; i < n; i++)
@@ -146,7 +192,13 @@ internal static class CodeKernels
             }
 
             Unsafe.Add(ref dst, i) = (byte)c;
+            if (sum)
+            {
+                squares += squares16[c];
+            }
         }
+
+        return squares;
     }
 
     // ---------------------------------------------------------------- dot products of packed rows

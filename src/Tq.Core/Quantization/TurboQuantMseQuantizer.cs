@@ -141,12 +141,9 @@ public sealed class TurboQuantMseQuantizer
             foreach (CodeSegment s in _segments)
             {
                 Span<byte> segmentCodes = raw.Slice(s.Start, s.Count);
-                CodeKernels.Quantize(unit.Slice(s.Start, s.Count), s.Boundaries, segmentCodes, _path);
+                squares += CodeKernels.Quantize(unit.Slice(s.Start, s.Count), s.Boundaries, s.BoundaryTable16,
+                    NormCorrection ? s.Squares16 : default, segmentCodes, _path);
                 BitPacking.Pack(segmentCodes, s.Bits, row.Slice(s.ByteOffset, s.ByteLength), _path);
-                if (NormCorrection)
-                {
-                    squares += QuantizerMath.SumOfSquares(segmentCodes, s.Squares);
-                }
             }
 
             float stored = NormCorrection && norm > 0 ? norm / MathF.Sqrt(squares) : norm;
