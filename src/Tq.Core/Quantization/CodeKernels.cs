@@ -35,13 +35,28 @@ internal static class CodeKernels
         _ => 1,
     };
 
-    // 512-bit: 4-bit codes use whole words (one 64-byte load per 128 codes); 1/2/3-bit codes use the byte shuffle,
-    // which keeps every lane busy at head dimensions below a full 64-byte chunk. 256-bit: words for 1/2/4 bits.
-    private static bool UsesWords(int bits, SimdPath path) =>
-        path == SimdPath.Vector512 ? bits == 4 : path == SimdPath.Vector256 && bits != 3;
+    // 1/2/4-bit codes are read as whole 32-bit words (3-bit codes straddle words and use the byte shuffle instead).
+    private static bool UsesWords(int bits, SimdPath path) => path != SimdPath.Scalar && bits != 3;
 
     private static int ChunkCodes(int bits, SimdPath path) =>
-        UsesWords(bits, path) ? Lanes(path) * (32 / bits) : Lanes(path);
+        !UsesWords(bits, path) ? Lanes(path) : path == SimdPath.Vector512 ? 128 : 8 * (32 / bits);
+
+    /// <summary>Position in a prepared vector of code <paramref name="index"/> (word layouts only).</summary>
+    private static int PreparedIndex(int index, int bits, SimdPath path)
+    {
+        int perWord = 32 / bits;
+        if (path == SimdPath.Vector256)
+        {
+            int chunk = 8 * perWord, c = index / chunk, r = index % chunk;
+            return (c * chunk) + ((r % perWord) * 8) + (r / perWord);
+        }
+
+        // 512-bit: a chunk is 128 codes = 16·b bytes = 4·b words, broadcast over the 16 lanes; lane l reads word
+        // l mod 4b pre-shifted by 8·b·⌊l/4b⌋ bits, so step k (shift k·b) gives every lane one code.
+        int p = index % 128, j = p / perWord, within = p % perWord;
+        int lane = ((within / 8) * 4 * bits) + j;
+        return (index - p) + ((within % 8) * 16) + lane;
+    }
 
     /// <summary>Floats a prepared query/accumulator needs for a segment of <paramref name="count"/> codes.</summary>
     public static int PreparedLength(int count, int bits, SimdPath path)
@@ -61,11 +76,9 @@ internal static class CodeKernels
             return;
         }
 
-        int lanes = Lanes(path), perWord = 32 / bits, chunk = lanes * perWord;
         for (int i = 0; i < n; i++)
         {
-            int c = i / chunk, r = i % chunk;
-            prepared[(c * chunk) + ((r % perWord) * lanes) + (r / perWord)] = natural[i];
+            prepared[PreparedIndex(i, bits, path)] = natural[i];
         }
     }
 
@@ -79,11 +92,9 @@ internal static class CodeKernels
             return;
         }
 
-        int lanes = Lanes(path), perWord = 32 / bits, chunk = lanes * perWord;
         for (int i = 0; i < n; i++)
         {
-            int c = i / chunk, r = i % chunk;
-            natural[i] = prepared[(c * chunk) + ((r % perWord) * lanes) + (r / perWord)];
+            natural[i] = prepared[PreparedIndex(i, bits, path)];
         }
     }
 
@@ -226,9 +237,9 @@ internal static class CodeKernels
         ref byte start = ref MemoryMarshal.GetReference(codes);
         ref float q = ref MemoryMarshal.GetReference(prepared);
         ref float table = ref MemoryMarshal.GetReference(table16);
-        if (path == SimdPath.Vector512 && bits == 4)
+        if (path == SimdPath.Vector512 && bits != 3)
         {
-            DotRows512Nibbles(ref start, codes.Length, rowStride, segmentOffset, count, ref table, ref q, destination, accumulate);
+            DotRows512Words(ref start, codes.Length, rowStride, segmentOffset, count, bits, ref table, ref q, destination, accumulate);
             return;
         }
 
@@ -320,38 +331,72 @@ internal static class CodeKernels
     // buffer and run the same kernel on it (the zero padding contributes 0 × centroid).
     private const int MaxPaddedRowBytes = 1024;
 
+    private static readonly Vector512<uint>[] s_preShift512 = [default, PreShift512(1), PreShift512(2), default, PreShift512(4)];
+
+    private static Vector512<uint> PreShift512(int bits)
+    {
+        Span<uint> shifts = stackalloc uint[16];
+        for (int l = 0; l < 16; l++)
+        {
+            shifts[l] = (uint)(l / (4 * bits) * 8 * bits);
+        }
+
+        return Vector512.Create<uint>(shifts);
+    }
+
+    /// <summary>One 128-code chunk (16·b bytes) broadcast over the lanes and pre-shifted (see <see cref="PreparedIndex"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Nibbles(Vector512<int> v, Vector512<float> table, ref float q)
+    private static Vector512<int> LoadWords512(ref byte chunk, int bits, Vector512<uint> preShift) => bits switch
+    {
+        4 => Vector512.LoadUnsafe(ref chunk).AsInt32(),
+        2 => Avx512F.ShiftRightLogicalVariable(Vector512.Create(Vector256.LoadUnsafe(ref chunk)).AsUInt32(), preShift).AsInt32(),
+        _ => Avx512F.ShiftRightLogicalVariable(Vector512.Create(Vector128.LoadUnsafe(ref chunk)).AsUInt32(), preShift).AsInt32(),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Words(Vector512<int> v, int bits, Vector512<float> table, ref float q)
     {
         var a = Avx512F.PermuteVar16x32(table, v) * Vector512.LoadUnsafe(ref q, 0);
-        var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * Vector512.LoadUnsafe(ref q, 16);
-        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), Vector512.LoadUnsafe(ref q, 32), a);
-        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), Vector512.LoadUnsafe(ref q, 48), b);
-        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), Vector512.LoadUnsafe(ref q, 64), a);
-        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), Vector512.LoadUnsafe(ref q, 80), b);
-        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), Vector512.LoadUnsafe(ref q, 96), a);
-        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), Vector512.LoadUnsafe(ref q, 112), b);
+        var b = Avx512F.PermuteVar16x32(table, v >>> bits) * Vector512.LoadUnsafe(ref q, 16);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), Vector512.LoadUnsafe(ref q, 32), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), Vector512.LoadUnsafe(ref q, 48), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), Vector512.LoadUnsafe(ref q, 64), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), Vector512.LoadUnsafe(ref q, 80), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), Vector512.LoadUnsafe(ref q, 96), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), Vector512.LoadUnsafe(ref q, 112), b);
         return a + b;
     }
 
-    // 4-bit rows on 512-bit: word j of a 64-byte chunk holds codes 8j … 8j + 7, so the k-th nibble of all 16 words is
-    // one shift away and a single permute looks up 16 centroids. A chunk covers 128 codes: every head dimension up to
-    // 128 is one chunk, and then the eight query vectors stay in registers across all rows.
-    private static void DotRows512Nibbles(
-        ref byte start, int length, int rowStride, int segmentOffset, int count, ref float tableRef, ref float q,
+    // 1/2/4-bit rows on 512-bit, 128 codes per chunk: eight shifts of one (broadcast) vector and eight permutes look up
+    // all 128 centroids. Every head dimension up to 128 is one chunk, and then the eight query vectors stay in
+    // registers across all rows.
+    private static void DotRows512Words(
+        ref byte start, int length, int rowStride, int segmentOffset, int count, int bits, ref float tableRef, ref float q,
         Span<float> destination, bool accumulate)
     {
         int rows = destination.Length;
         int chunks = (count + 127) / 128;
-        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
+        int chunkBytes = 16 * bits;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * chunkBytes, rows);
         ref float dst = ref MemoryMarshal.GetReference(destination);
         if (chunks == 1)
         {
-            DotRows512NibblesSingle(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, ref tableRef, ref q, ref dst, accumulate);
+            switch (bits)
+            {
+                case 4:
+                    DotRows512Single(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, 4, ref tableRef, ref q, ref dst, accumulate);
+                    break;
+                case 2:
+                    DotRows512Single(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, 2, ref tableRef, ref q, ref dst, accumulate);
+                    break;
+                default:
+                    DotRows512Single(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, 1, ref tableRef, ref q, ref dst, accumulate);
+                    break;
+            }
         }
         else
         {
-            DotRows512NibblesMulti(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref q, ref dst, accumulate);
+            DotRows512Multi(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, bits, ref tableRef, ref q, ref dst, accumulate);
         }
 
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
@@ -359,15 +404,17 @@ internal static class CodeKernels
         {
             padded.Clear();
             int offset = (r * rowStride) + segmentOffset;
-            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            int n = Math.Min(chunks * chunkBytes, length - offset);
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
-            DotRows512NibblesMulti(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+            DotRows512Multi(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, bits, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
         }
     }
 
-    private static void DotRows512NibblesSingle(ref byte seg, int rowStride, int rows, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotRows512Single(ref byte seg, int rowStride, int rows, int bits, ref float tableRef, ref float q, ref float dst, bool accumulate)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
         var q0 = Vector512.LoadUnsafe(ref q, 0);
         var q1 = Vector512.LoadUnsafe(ref q, 16);
         var q2 = Vector512.LoadUnsafe(ref q, 32);
@@ -379,24 +426,26 @@ internal static class CodeKernels
         nint stride = rowStride;
         for (int r = 0; r < rows; r++)
         {
-            var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref seg, r * stride)).AsInt32();
+            var v = LoadWords512(ref Unsafe.Add(ref seg, r * stride), bits, preShift);
             var a = Avx512F.PermuteVar16x32(table, v) * q0;
-            var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * q1;
-            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), q2, a);
-            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), q3, b);
-            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), q4, a);
-            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), q5, b);
-            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), q6, a);
-            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), q7, b);
+            var b = Avx512F.PermuteVar16x32(table, v >>> bits) * q1;
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), q2, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), q3, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), q4, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), q5, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), q6, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), q7, b);
             float dot = Sum(a + b);
             ref float d = ref Unsafe.Add(ref dst, r);
             d = accumulate ? d + dot : dot;
         }
     }
 
-    private static void DotRows512NibblesMulti(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    private static void DotRows512Multi(ref byte seg, int rowStride, int rows, int chunks, int bits, ref float tableRef, ref float q, ref float dst, bool accumulate)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
+        int chunkBytes = 16 * bits;
         nint stride = rowStride;
         for (int r = 0; r < rows; r++)
         {
@@ -404,7 +453,7 @@ internal static class CodeKernels
             var acc = Vector512<float>.Zero;
             for (int c = 0; c < chunks; c++)
             {
-                acc += Nibbles(Vector512.LoadUnsafe(ref Unsafe.Add(ref row, c * ZmmBytes)).AsInt32(), table, ref Unsafe.Add(ref q, c * 128));
+                acc += Words(LoadWords512(ref Unsafe.Add(ref row, c * chunkBytes), bits, preShift), bits, table, ref Unsafe.Add(ref q, c * 128));
             }
 
             float dot = Sum(acc);
@@ -561,8 +610,8 @@ internal static class CodeKernels
         int rows = weights.Length;
         switch (path)
         {
-            case SimdPath.Vector512 when bits == 4:
-                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
+            case SimdPath.Vector512 when bits != 3:
+                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
                 break;
             case SimdPath.Vector256 when bits != 3:
             {
@@ -602,27 +651,43 @@ internal static class CodeKernels
         }
     }
 
-    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows (4-bit: one pass per chunk).
+    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows.
     private static void Accumulate512Words(
-        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, ref float tableRef, ref float w, ref float acc)
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits, ref float tableRef, ref float w, ref float acc)
     {
         int chunks = (count + 127) / 128;
-        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
-        Accumulate512Nibbles(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref w, ref acc);
+        int chunkBytes = 16 * bits;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * chunkBytes, rows);
+        switch (bits)
+        {
+            case 4:
+                Accumulate512Chunks(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, 4, ref tableRef, ref w, ref acc);
+                break;
+            case 2:
+                Accumulate512Chunks(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, 2, ref tableRef, ref w, ref acc);
+                break;
+            default:
+                Accumulate512Chunks(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, 1, ref tableRef, ref w, ref acc);
+                break;
+        }
+
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = safe; r < rows; r++)
         {
             padded.Clear();
             int offset = (r * rowStride) + segmentOffset;
-            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            int n = Math.Min(chunks * chunkBytes, length - offset);
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
-            Accumulate512Nibbles(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
+            Accumulate512Chunks(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, bits, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
         }
     }
 
-    private static void Accumulate512Nibbles(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float w, ref float acc)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate512Chunks(ref byte seg, int rowStride, int rows, int chunks, int bits, ref float tableRef, ref float w, ref float acc)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
+        int chunkBytes = 16 * bits;
         nint stride = rowStride;
         for (int c = 0; c < chunks; c++)
         {
@@ -635,19 +700,19 @@ internal static class CodeKernels
             var a5 = Vector512.LoadUnsafe(ref a, 80);
             var a6 = Vector512.LoadUnsafe(ref a, 96);
             var a7 = Vector512.LoadUnsafe(ref a, 112);
-            ref byte chunk = ref Unsafe.Add(ref seg, c * ZmmBytes);
+            ref byte chunk = ref Unsafe.Add(ref seg, c * chunkBytes);
             for (int r = 0; r < rows; r++)
             {
-                var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref chunk, r * stride)).AsInt32();
+                var v = LoadWords512(ref Unsafe.Add(ref chunk, r * stride), bits, preShift);
                 var wr = Vector512.Create(Unsafe.Add(ref w, r));
                 a0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v), wr, a0);
-                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)), wr, a1);
-                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), wr, a2);
-                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), wr, a3);
-                a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), wr, a4);
-                a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), wr, a5);
-                a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), wr, a6);
-                a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), wr, a7);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> bits), wr, a1);
+                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), wr, a2);
+                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), wr, a3);
+                a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), wr, a4);
+                a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), wr, a5);
+                a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), wr, a6);
+                a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), wr, a7);
             }
 
             a0.StoreUnsafe(ref a, 0);
