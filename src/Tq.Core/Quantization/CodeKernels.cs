@@ -15,11 +15,14 @@ namespace Tq.Core.Quantization;
 /// 3 (256-bit) bits of an index, so codes can be shifted into place without masking off their neighbours.
 /// </para>
 /// <para>
-/// For 1/2/4-bit codes the SIMD paths read one 32-bit word per lane and shift it (word j holds codes j·m … j·m + m − 1,
-/// m = 32/b); the query is therefore "prepared": within each chunk of L words (L = lane count) entry k·L + j holds
-/// coordinate j·m + k. 3-bit codes cross bytes, so their SIMD path gathers each lane's two bytes with a byte shuffle
-/// and keeps the natural order. Prepared vectors are zero-padded to whole chunks; padding lanes may see bytes past the
-/// segment (the next segment or row) and contribute 0 × centroid = 0. Reads never go past the end of the span.
+/// 1/2/4-bit codes are read as whole 32-bit words and shifted (word j of the stream holds codes j·m … j·m + m − 1,
+/// m = 32/b). 512-bit: a chunk is 128 codes (16·b bytes, broadcast to fill the register, each lane pre-shifted), so
+/// eight shift + permute + FMA steps cover 128 codes at every width. 256-bit: a chunk is 8 words. The query (and the
+/// value accumulator) is therefore kept in a "prepared" order, see <see cref="PreparedIndex"/>. 3-bit codes straddle
+/// words, so their SIMD paths gather each lane's two bytes with a byte shuffle and a variable shift, in natural order.
+/// Prepared vectors are zero-padded to whole chunks; padding lanes may see bytes past the segment (the next segment or
+/// row) and contribute 0 × centroid = 0. Reads never go past the end of the span: rows too close to its end are
+/// copied to a zeroed buffer first, which also keeps the hot loops free of calls (and so of register spills).
 /// </para>
 /// </remarks>
 internal static class CodeKernels
