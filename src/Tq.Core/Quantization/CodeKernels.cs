@@ -274,6 +274,81 @@ internal static class CodeKernels
         }
     }
 
+    /// <summary>
+    /// <see cref="DotRows"/> for a group of queries sharing the rows (grouped-query attention): destination[g·rows + r]
+    /// (+)= Σᵢ table[code_{r,i}]·prepared[g·preparedStride + preparedOffset + i]. The 512-bit 1/2/4-bit kernel unpacks
+    /// and looks up each row once for all queries.
+    /// </summary>
+    public static void DotRowsGroup(
+        ReadOnlySpan<byte> codes, int rowStride, int segmentOffset, int count, int bits, ReadOnlySpan<float> table16,
+        ReadOnlySpan<float> prepared, int preparedStride, int preparedOffset, int queries, Span<float> destination, bool accumulate, SimdPath path)
+    {
+        int rows = queries == 0 ? 0 : destination.Length / queries;
+        int length = PreparedLength(count, bits, path);
+        if (path != SimdPath.Vector512 || bits == 3 || count == 0 || count > 128 || queries == 1)
+        {
+            for (int g = 0; g < queries; g++)
+            {
+                DotRows(codes, rowStride, segmentOffset, count, bits, table16, prepared.Slice((g * preparedStride) + preparedOffset, length),
+                    destination.Slice(g * rows, rows), accumulate, path);
+            }
+
+            return;
+        }
+
+        ref byte start = ref MemoryMarshal.GetReference(codes);
+        ref float q = ref Unsafe.Add(ref MemoryMarshal.GetReference(prepared), preparedOffset);
+        ref float table = ref MemoryMarshal.GetReference(table16);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        int safe = SafeRows(codes.Length, rowStride, segmentOffset, 16 * bits, rows);
+        DotRows512Group(ref Unsafe.Add(ref start, segmentOffset), rowStride, 0, safe, bits, ref table, ref q, preparedStride, queries, ref dst, rows, accumulate);
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            codes.Slice(offset, Math.Min(16 * bits, codes.Length - offset)).CopyTo(padded);
+            DotRows512Group(ref MemoryMarshal.GetReference(padded), 0, r, 1, bits, ref table, ref q, preparedStride, queries, ref dst, rows, accumulate);
+        }
+    }
+
+    // Rows [first, first + rows) of a group; `seg` points at row `first` (stride 0 for a padded single row).
+    private static void DotRows512Group(
+        ref byte seg, int rowStride, int first, int rows, int bits, ref float tableRef, ref float q, int queryStride, int queries,
+        ref float dst, int dstStride, bool accumulate)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
+        {
+            var v = LoadWords512(ref Unsafe.Add(ref seg, r * stride), bits, preShift);
+            var t0 = Avx512F.PermuteVar16x32(table, v);
+            var t1 = Avx512F.PermuteVar16x32(table, v >>> bits);
+            var t2 = Avx512F.PermuteVar16x32(table, v >>> (2 * bits));
+            var t3 = Avx512F.PermuteVar16x32(table, v >>> (3 * bits));
+            var t4 = Avx512F.PermuteVar16x32(table, v >>> (4 * bits));
+            var t5 = Avx512F.PermuteVar16x32(table, v >>> (5 * bits));
+            var t6 = Avx512F.PermuteVar16x32(table, v >>> (6 * bits));
+            var t7 = Avx512F.PermuteVar16x32(table, v >>> (7 * bits));
+            for (int g = 0; g < queries; g++)
+            {
+                ref float qg = ref Unsafe.Add(ref q, g * queryStride);
+                var a = t0 * Vector512.LoadUnsafe(ref qg, 0);
+                var b = t1 * Vector512.LoadUnsafe(ref qg, 16);
+                a = Avx512F.FusedMultiplyAdd(t2, Vector512.LoadUnsafe(ref qg, 32), a);
+                b = Avx512F.FusedMultiplyAdd(t3, Vector512.LoadUnsafe(ref qg, 48), b);
+                a = Avx512F.FusedMultiplyAdd(t4, Vector512.LoadUnsafe(ref qg, 64), a);
+                b = Avx512F.FusedMultiplyAdd(t5, Vector512.LoadUnsafe(ref qg, 80), b);
+                a = Avx512F.FusedMultiplyAdd(t6, Vector512.LoadUnsafe(ref qg, 96), a);
+                b = Avx512F.FusedMultiplyAdd(t7, Vector512.LoadUnsafe(ref qg, 112), b);
+                float dot = Sum(a + b);
+                ref float d = ref Unsafe.Add(ref dst, (g * dstStride) + first + r);
+                d = accumulate ? d + dot : dot;
+            }
+        }
+    }
+
     private static float DotScalar(ref byte seg, int count, int bits, ref float table, ref float q)
     {
         float sum = 0;

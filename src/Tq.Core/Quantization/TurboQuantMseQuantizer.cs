@@ -218,6 +218,38 @@ public sealed class TurboQuantMseQuantizer
     }
 
     /// <summary>
+    /// <see cref="Score"/> for a group of queries over the same rows (the query heads sharing one KV head under
+    /// grouped-query attention): each row is unpacked once for the whole group.
+    /// </summary>
+    /// <param name="preparedQueries">G prepared queries back to back, G·<see cref="PreparedQueryLength"/> floats.</param>
+    /// <param name="codes">Packed rows.</param>
+    /// <param name="norms">One norm per row (n rows).</param>
+    /// <param name="scores">Receives G·n scores, query-major: scores[g·n + r].</param>
+    public void ScoreGroup(ReadOnlySpan<float> preparedQueries, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> scores)
+    {
+        int count = norms.Length;
+        if (preparedQueries.Length == 0 || preparedQueries.Length % PreparedQueryLength != 0)
+        {
+            throw new ArgumentException($"Expected a positive multiple of {PreparedQueryLength} floats, got {preparedQueries.Length}.", nameof(preparedQueries));
+        }
+
+        int queries = preparedQueries.Length / PreparedQueryLength;
+        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        CheckLength(scores.Length, queries * count, nameof(scores));
+        for (int i = 0; i < _segments.Length; i++)
+        {
+            CodeSegment s = _segments[i];
+            CodeKernels.DotRowsGroup(codes, CodeBytesPerVector, s.ByteOffset, s.Count, s.Bits, s.Table16,
+                preparedQueries, PreparedQueryLength, s.PreparedOffset, queries, scores, accumulate: i > 0, _path);
+        }
+
+        for (int g = 0; g < queries; g++)
+        {
+            QuantizerMath.MultiplyByNorms(scores.Slice(g * count, count), norms);
+        }
+    }
+
+    /// <summary>
     /// accumulator += Σ_r weights[r]·norm_r·ŷ_r in the rotated domain (ŷ_r the decoded rotated unit vector of row r);
     /// call <see cref="FinishValues"/> once after the last batch.
     /// </summary>
