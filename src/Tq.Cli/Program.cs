@@ -9,5 +9,8 @@ root.Subcommands.Add(NiahCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(ListCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
