@@ -176,7 +176,8 @@ internal static class CompareCommand
             }
 
             referenceNll ??= nlls;
-            (double prefill, double decode) = decodeSteps > 0 ? Speed(session, tokens.AsSpan(0, ctx).ToArray(), decodeSteps, model.BosTokenId) : (0, 0);
+            double encodeShare = 0;
+            (double prefill, double decode) = decodeSteps > 0 ? Speed(session, tokens.AsSpan(0, ctx).ToArray(), decodeSteps, model.BosTokenId, out encodeShare) : (0, 0);
             KvCacheFootprint fp = KvCacheFactory.Footprint(session.Cache.Layout, option);
             var r = new CompareResult
             {
@@ -189,6 +190,7 @@ internal static class CompareCommand
                 Compression = fp.CompressionRatio(ctx),
                 PrefillTokensPerSecond = prefill,
                 DecodeTokensPerSecond = decode,
+                EncodeShareOfPrefill = encodeShare,
                 AttentionCosine = (session.Cache as AttentionProbeKvCache)?.MeanCosine(),
             };
             results.Add(r);
@@ -196,7 +198,7 @@ internal static class CompareCommand
         }
 
         output.WriteLine();
-        output.WriteLine($"{"cache",-28} {"PPL",8} {"Δ vs F16",9} {"mean KLD",9} {"top-1",7} {"KV B/tok",9} {"ratio",6} {"prefill t/s",11} {"decode t/s",10}");
+        output.WriteLine($"{"cache",-28} {"PPL",8} {"Δ vs F16",9} {"mean KLD",9} {"top-1",7} {"KV B/tok",9} {"ratio",6} {"prefill t/s",11} {"decode t/s",10} {"encode",7}");
         foreach (CompareResult r in results)
         {
             output.WriteLine(Row(r, results[0].Ppl));
@@ -214,11 +216,12 @@ internal static class CompareCommand
     }
 
     private static string Row(CompareResult r, double f16) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Cache,-28} {r.Ppl,8:F4} {((r.Ppl / f16) - 1) * 100,8:+0.00;-0.00}% {r.MeanKld,9:F5} {r.Top1 * 100,6:F2}% {r.BytesPerToken,9:F1} {r.Compression,6:F2} {r.PrefillTokensPerSecond,11:F0} {r.DecodeTokensPerSecond,10:F1}");
+        $"{r.Cache,-28} {r.Ppl,8:F4} {((r.Ppl / f16) - 1) * 100,8:+0.00;-0.00}% {r.MeanKld,9:F5} {r.Top1 * 100,6:F2}% {r.BytesPerToken,9:F1} {r.Compression,6:F2} {r.PrefillTokensPerSecond,11:F0} {r.DecodeTokensPerSecond,10:F1} {r.EncodeShareOfPrefill * 100,6:F1}%");
 
     // Prefill of all but the last decode steps of the chunk in one call, then token-by-token decode at the end of the context.
-    private static (double Prefill, double Decode) Speed(Session session, int[] chunk, int steps, int bos)
+    private static (double Prefill, double Decode) Speed(Session session, int[] chunk, int steps, int bos, out double encodeShare)
     {
+        encodeShare = 0;
         steps = Math.Min(steps, chunk.Length - 1);
         if (bos >= 0)
         {
@@ -226,9 +229,15 @@ internal static class CompareCommand
         }
 
         session.Reset();
+        long encodeBefore = (session.Cache as CompressedKvCache)?.EncodeTicks ?? 0;
         var sw = Stopwatch.StartNew();
         session.Evaluate(chunk.AsSpan(0, chunk.Length - steps));
         double prefill = (chunk.Length - steps) / sw.Elapsed.TotalSeconds;
+        if (session.Cache is CompressedKvCache compressed)
+        {
+            encodeShare = (double)(compressed.EncodeTicks - encodeBefore) / Stopwatch.Frequency / sw.Elapsed.TotalSeconds;
+        }
+
         sw.Restart();
         for (int i = chunk.Length - steps; i < chunk.Length; i++)
         {
@@ -304,6 +313,8 @@ internal static class CompareCommand
         public double PrefillTokensPerSecond { get; init; }
 
         public double DecodeTokensPerSecond { get; init; }
+
+        public double EncodeShareOfPrefill { get; init; }
 
         public double[]? AttentionCosine { get; init; }
     }
