@@ -63,7 +63,7 @@ internal static class CompareCommand
             "one" => [f16, one],
             "quick" => [f16, q8, Tq(4, 2), Tq(4, 4)],
             "accept" => [f16, Tq(4, 2), Tq(4, 4)],
-            "norms" => [f16, Tq(4, 2), Tq(4, 2, o => o.ValueNormCorrection = true), Tq(3.5, 2.5), Tq(3.5, 2.5, o => o.ValueNormCorrection = true), Tq(2, 2, o => o.ValueNormCorrection = true)],
+            "norms" => [f16, Tq(4, 2), Tq(4, 2, o => o.ValueNormCorrection = false), Tq(3.5, 2.5), Tq(3.5, 2.5, o => o.ValueNormCorrection = false), Tq(4, 4, o => o.ValueNormCorrection = false)],
             "fixes" =>
             [
                 f16,
@@ -87,7 +87,7 @@ internal static class CompareCommand
             "boundary" =>
             [
                 f16, Tq(4, 2), Tq(4, 2, o => o.SinkTokens = 0), Tq(4, 2, o => o.BoundaryLayers = 1), Tq(4, 2, o => o.BoundaryLayers = 2),
-                Tq(4, 2, o => { o.BoundaryLayers = 1; o.BoundaryBits = 4; }), Tq(4, 2, o => o.ValueNormCorrection = true),
+                Tq(4, 2, o => { o.BoundaryLayers = 1; o.BoundaryBits = 4; }), Tq(4, 2, o => o.ValueNormCorrection = false),
                 Tq(2, 2), Tq(2, 2, o => o.BoundaryLayers = 1), Tq(3, 2), Tq(3, 2, o => o.BoundaryLayers = 1),
             ],
             "prerope" => [f16, Tq(4, 2), Tq(4, 2, o => o.PreRopeKeys = true), Tq(2, 2), Tq(2, 2, o => o.PreRopeKeys = true)],

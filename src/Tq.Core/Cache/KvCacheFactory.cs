@@ -91,7 +91,7 @@ internal static class KvCacheFactory
         for (int l = 0; l < codecs.Length; l++)
         {
             double bits = IsBoundary(l, layout.Layers, o) ? o.BoundaryBits : o.BitsV;
-            codecs[l] = Shared(made, layout.ValueLength, bits, false, o.Seed + 1, o.ValueNormCorrection);
+            codecs[l] = Shared(made, layout.ValueLength, bits, false, o.Seed + 1, o.ValueNormCorrection ?? true);
         }
 
         return codecs;

@@ -51,8 +51,8 @@ public sealed class KvCacheOptions
     public bool PreRopeKeys { get; set; }
 
     /// <summary>
-    /// Store value norms as ‖v‖/‖v̂‖ so decoded values keep their norm (null: the quantizer's default, on from 3 bits).
-    /// Internal: a measurement switch for docs/kv-cache.md.
+    /// Store value norms as ‖v‖/‖v̂‖ so decoded values keep their norm (null: on, at every bit width; measured at V2:
+    /// +0.14% instead of +0.26% perplexity, KLD 0.0020 instead of 0.0033). Internal: a measurement switch for docs/kv-cache.md.
     /// </summary>
     internal bool? ValueNormCorrection { get; set; }
 
