@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Tq.Core.Cache;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 
@@ -28,20 +29,23 @@ internal static class BenchCommand
             command.Options.Add(o);
         }
 
+        var cache = new CacheArguments("f16");
+        cache.AddTo(command);
+
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
             parse.GetValue(model)!.FullName, parse.GetValue(prompt), parse.GetValue(gen), parse.GetValue(reps),
-            parse.GetValue(threads), parse.GetValue(json), cancellationToken))));
+            parse.GetValue(threads), parse.GetValue(json), cache.Read(parse), cancellationToken))));
         return command;
     }
 
-    private static int Run(string modelPath, int promptTokens, int genTokens, int repetitions, int threads, bool json, CancellationToken cancellationToken)
+    private static int Run(string modelPath, int promptTokens, int genTokens, int repetitions, int threads, bool json, KvCacheOptions cache, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(genTokens);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repetitions);
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
         int context = Math.Max(promptTokens, genTokens) + 1;
-        using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Max(promptTokens, 1) });
+        using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Max(promptTokens, 1), KvCache = cache });
         var random = new Random(1234);
         int[] tokens = new int[Math.Max(promptTokens, 1)];
         var results = new List<(string Test, double[] Samples, double[] CpuSamples)>();
@@ -119,6 +123,8 @@ internal static class BenchCommand
                     $"| {Path.GetFileName(modelPath)} | {model.FileSize / 1048576.0:F2} MiB | {model.Threads} | {test} | {samples.Average():F2} ± {StdDev(samples):F2} | {cpu[0]:F2} |"));
             }
 
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"tq: KV cache {CacheArguments.Label(cache)}: {session.KvCacheBytes} B for {context} tokens ({session.KvCacheBytesPerToken} B/token past the FP16 sinks)"));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tq: peak working set {peak / 1048576.0:F1} MiB (model file {model.FileSize / 1048576.0:F1} MiB)"));
         }
 
