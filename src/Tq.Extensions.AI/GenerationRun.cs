@@ -143,7 +143,7 @@ internal sealed class GenerationRun
             return Finish(ChatFinishReason.Stop, contents);
         }
 
-        _json?.Accept(token, _tokenizer);
+        _json?.Accept(token);
         if (Process(_decoder.Append(token), contents))
         {
             return true;

@@ -5,14 +5,15 @@ using Tq.Core.Tokenization;
 namespace Tq.Extensions.AI;
 
 /// <summary>
-/// JSON mode: constrains sampling so the output is a JSON object. Before each draw, every token whose text would make
-/// the output stop being a prefix of valid JSON gets −∞ logits (a character-level pushdown automaton run over each
-/// token's text); end-of-generation is allowed only once the object is closed, and generation stops right there.
+/// JSON mode: constrains sampling so the output is a JSON object (or, given a JSON Schema, a value of the schema's
+/// supported subset). Before each draw, every token whose text would make the output stop being a valid prefix gets
+/// −∞ logits (a character-level pushdown automaton walked over a trie of the token texts); end-of-generation is allowed
+/// only once the value is complete, and generation stops right there.
 /// </summary>
 /// <remarks>
 /// Whitespace outside strings is limited to one character in a row (so a model cannot loop on blanks), tokens that
-/// hold only part of a UTF-8 character are not used, and nesting is limited to 64 levels. A JSON Schema is not enforced
-/// (only described to the model in the prompt).
+/// hold only part of a UTF-8 character are not used, and nesting is limited to 64 levels. The schema subset is described
+/// on <see cref="SchemaNode"/>.
 /// </remarks>
 internal sealed partial class JsonConstraint
 {
@@ -145,9 +146,8 @@ internal sealed partial class JsonConstraint
     }
 
     /// <summary>Advances over the chosen token.</summary>
-    public void Accept(int token, Tokenizer tokenizer)
+    public void Accept(int token)
     {
-        _ = tokenizer;
         if (_pieces[token] is string piece)
         {
             foreach (char c in piece)
