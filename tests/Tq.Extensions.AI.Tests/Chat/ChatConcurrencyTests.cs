@@ -29,7 +29,12 @@ public sealed class ChatConcurrencyTests
             alone[i] = (await single.GetResponseAsync(s_questions[i], options)).Text;
         }
 
-        using TurboQuantChatClient client = ChatModels.CreateClient(o => o.MaxConcurrentSessions = 8);
+        // Two threads: the sessions share the model's worker pool, whose jobs interleave.
+        using TurboQuantChatClient client = ChatModels.CreateClient(o =>
+        {
+            o.MaxConcurrentSessions = 8;
+            o.Threads = 2;
+        });
         ChatResponse[] together = await Task.WhenAll(s_questions.Select(q => Task.Run(() => client.GetResponseAsync(q, options))));
 
         Assert.Equal(alone, together.Select(r => r.Text));
