@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Tq.Core.Gguf;
 using Tq.Core.Tensors;
 using Tq.Core.Threading;
 
@@ -36,6 +37,79 @@ internal static unsafe class QuickKernelReport
             Report(pool, type, 768, 256, 128, copy);
             Report(pool, type, 256, 768, 128, copy);
         }
+    }
+
+    /// <summary>
+    /// Runs every matrix product of one decode step (T = 1) and of a 128-token prefill of a real model, in forward
+    /// order, and reports the tokens/s the matrix products alone would allow (attention and norms excluded).
+    /// </summary>
+    public static void RunModel(string path, int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        using GgufFile file = GgufFile.Open(path);
+        var matrices = file.Tensors.Where(t => t.Dimensions.Count == 2 && t.Name != "token_embd.weight")
+            .Select(t => WeightMatrix.FromTensor(file, t)).ToList();
+        DispatchLatency(pool);
+        foreach (int tokens in new[] { 1, 128 })
+        {
+            int maxCols = matrices.Max(m => m.Cols), maxRows = matrices.Max(m => m.Rows);
+            float[] x = KernelBuffers.RandomFloats(tokens * maxCols);
+            float[] y = new float[tokens * maxRows];
+            void Step()
+            {
+                foreach (WeightMatrix m in matrices)
+                {
+                    MatMul.Multiply(m, x.AsSpan(0, tokens * m.Cols), y.AsSpan(0, tokens * m.Rows), tokens, pool, SimdPath.Auto, Tiled);
+                }
+            }
+
+            int iterations = tokens == 1 ? 2000 : 20;
+            for (int i = 0; i < iterations / 4; i++)
+            {
+                Step();
+            }
+
+            double[] samples = new double[5];
+            for (int s = 0; s < samples.Length; s++)
+            {
+                long start = Stopwatch.GetTimestamp();
+                for (int i = 0; i < iterations; i++)
+                {
+                    Step();
+                }
+
+                samples[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / iterations;
+            }
+
+            Array.Sort(samples);
+            double t = samples[2];
+            Console.WriteLine($"{Path.GetFileName(path)} T={tokens}: {matrices.Count} matmuls in {t * 1e6:F0} µs = {tokens / t:F0} tokens/s (matrix products only)");
+        }
+    }
+
+    private struct EmptyJob : IParallelJob
+    {
+        public readonly void Execute(int index)
+        {
+        }
+    }
+
+    private static void DispatchLatency(WorkerPool pool)
+    {
+        var job = new EmptyJob();
+        for (int i = 0; i < 10000; i++)
+        {
+            pool.Run(ref job, pool.ThreadCount);
+        }
+
+        long start = Stopwatch.GetTimestamp();
+        const int n = 100000;
+        for (int i = 0; i < n; i++)
+        {
+            pool.Run(ref job, pool.ThreadCount);
+        }
+
+        Console.WriteLine($"WorkerPool({pool.ThreadCount}) dispatch of an empty job: {Stopwatch.GetElapsedTime(start).TotalMicroseconds / n:F2} µs");
     }
 
     internal static double CopyBandwidth()

@@ -28,9 +28,12 @@ internal sealed unsafe class WorkerPool : IDisposable
     private delegate*<void*, int, void> _invoke;
     private void* _job;
     private int _count;
-    private int _next;
-    private int _pending;
-    private int _generation;
+    private int _done;
+    private volatile bool _failed;
+
+    // (generation << 32) | next unclaimed index. Claiming with a compare-exchange on both halves means a worker that
+    // wakes late can never take an item of a later job, so the caller waits only for items, never for idle threads.
+    private long _state;
     private int _sleepers;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _error;
@@ -97,10 +100,11 @@ internal sealed unsafe class WorkerPool : IDisposable
             _invoke = &Invoke<TJob>;
             _job = Unsafe.AsPointer(ref local);
             _count = count;
-            _next = 0;
+            _done = 0;
+            _failed = false;
             _error = null;
-            Volatile.Write(ref _pending, _workers.Length);
-            Interlocked.Increment(ref _generation);
+            long generation = (Volatile.Read(ref _state) >> 32) + 1;
+            Interlocked.Exchange(ref _state, generation << 32);
             if (Volatile.Read(ref _sleepers) > 0)
             {
                 lock (_sleepLock)
@@ -112,13 +116,13 @@ internal sealed unsafe class WorkerPool : IDisposable
             t_insideJob = true;
             try
             {
-                Work();
+                Work(generation);
             }
             finally
             {
                 t_insideJob = false;
                 SpinWait spin = default;
-                while (Volatile.Read(ref _pending) != 0)
+                while (Volatile.Read(ref _done) < count)
                 {
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
@@ -147,7 +151,7 @@ internal sealed unsafe class WorkerPool : IDisposable
         lock (_runLock)
         {
             _disposed = true;
-            Interlocked.Increment(ref _generation);
+            Interlocked.Add(ref _state, 1L << 32);
             lock (_sleepLock)
             {
                 Monitor.PulseAll(_sleepLock);
@@ -163,61 +167,71 @@ internal sealed unsafe class WorkerPool : IDisposable
     private static void Invoke<TJob>(void* job, int index)
         where TJob : struct, IParallelJob => Unsafe.AsRef<TJob>(job).Execute(index);
 
-    private void Work()
+    private void Work(long generation)
     {
-        try
+        while (true)
         {
-            int count = _count;
-            while (true)
+            long state = Volatile.Read(ref _state);
+            int index = (int)state;
+            if (state >> 32 != generation || index >= _count)
             {
-                int index = Interlocked.Increment(ref _next) - 1;
-                if (index >= count)
-                {
-                    return;
-                }
-
-                _invoke(_job, index);
+                return;
             }
-        }
+
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            {
+                continue;
+            }
+
+            // The claimed item keeps this job incomplete, so _invoke and _job cannot belong to a later job here.
+            if (!_failed)
+            {
+                try
+                {
+                    _invoke(_job, index);
+                }
 #pragma warning disable CA1031 // Any exception of a work item belongs to the caller of Run.
-        catch (Exception ex)
+                catch (Exception ex)
 #pragma warning restore CA1031
-        {
-            Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
-            Volatile.Write(ref _next, int.MaxValue / 2);
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
+                    _failed = true;
+                }
+            }
+
+            Interlocked.Increment(ref _done);
         }
     }
 
     private void WorkerLoop()
     {
         t_insideJob = true;
-        int seen = Volatile.Read(ref _generation);
+        long seen = Volatile.Read(ref _state) >> 32;
         while (true)
         {
-            int generation = WaitForGeneration(seen);
+            long generation = WaitForGeneration(seen);
             if (_disposed)
             {
                 return;
             }
 
             seen = generation;
-            Work();
-            Interlocked.Decrement(ref _pending);
+            Work(generation);
         }
     }
 
-    private int WaitForGeneration(int seen)
+    private long WaitForGeneration(long seen)
     {
         long start = Stopwatch.GetTimestamp();
-        int generation;
-        while ((generation = Volatile.Read(ref _generation)) == seen)
+        long generation;
+        while ((generation = Volatile.Read(ref _state) >> 32) == seen)
         {
             if (Stopwatch.GetTimestamp() - start > _spinTicks)
             {
                 lock (_sleepLock)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while ((generation = Volatile.Read(ref _generation)) == seen)
+                    while ((generation = Volatile.Read(ref _state) >> 32) == seen)
                     {
                         Monitor.Wait(_sleepLock);
                     }
