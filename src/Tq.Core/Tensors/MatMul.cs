@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using Tq.Core.Threading;
 
 namespace Tq.Core.Tensors;
@@ -220,24 +221,13 @@ internal static unsafe class MatMul
 
             // Transposed tile: tile[c·tileRows + i] = W[r0 + i, c]; rows past the matrix are zero.
             float* tile = (float*)ThreadScratch.Get(ThreadScratch.Slot.Tile, (long)cols * tileRows * sizeof(float));
-            float* row = (float*)ThreadScratch.Get(ThreadScratch.Slot.Row, (long)cols * sizeof(float));
-            for (int i = 0; i < tileRows; i++)
+            if (Path == SimdPath.Vector512)
             {
-                if (i < n)
-                {
-                    Dequantizer.Dequantize(Weights.Type, Weights.Row(r0 + i), row, cols, Path);
-                    for (int c = 0; c < cols; c++)
-                    {
-                        tile[(c * tileRows) + i] = row[c];
-                    }
-                }
-                else
-                {
-                    for (int c = 0; c < cols; c++)
-                    {
-                        tile[(c * tileRows) + i] = 0;
-                    }
-                }
+                BuildTile512(r0, n, tile);
+            }
+            else
+            {
+                BuildTile(r0, n, tile);
             }
 
             float* outTile = stackalloc float[32 * 8];
@@ -295,6 +285,66 @@ internal static unsafe class MatMul
             }
         }
 
+        private readonly void BuildTile(int r0, int n, float* tile)
+        {
+            int cols = Weights.Cols, tileRows = TileRows;
+            float* row = (float*)ThreadScratch.Get(ThreadScratch.Slot.Row, (long)cols * sizeof(float));
+            for (int i = 0; i < tileRows; i++)
+            {
+                if (i < n)
+                {
+                    Dequantizer.Dequantize(Weights.Type, Weights.Row(r0 + i), row, cols, Path);
+                    for (int c = 0; c < cols; c++)
+                    {
+                        tile[(c * tileRows) + i] = row[c];
+                    }
+                }
+                else
+                {
+                    for (int c = 0; c < cols; c++)
+                    {
+                        tile[(c * tileRows) + i] = 0;
+                    }
+                }
+            }
+        }
+
+        // Dequantizes 16 rows at a time into a row-major buffer and transposes 16×16 blocks in registers.
+        private readonly void BuildTile512(int r0, int n, float* tile)
+        {
+            int cols = Weights.Cols;
+            float* rows16 = (float*)ThreadScratch.Get(ThreadScratch.Slot.Row, 16L * cols * sizeof(float));
+            for (int half = 0; half < 2; half++)
+            {
+                for (int i = 0; i < 16; i++)
+                {
+                    int r = (half * 16) + i;
+                    if (r < n)
+                    {
+                        Dequantizer.Dequantize(Weights.Type, Weights.Row(r0 + r), rows16 + (i * cols), cols, Path);
+                    }
+                    else
+                    {
+                        new Span<float>(rows16 + (i * cols), cols).Clear();
+                    }
+                }
+
+                int c = 0;
+                for (; c + 16 <= cols; c += 16)
+                {
+                    Transpose16x16(rows16 + c, cols, tile + (c * 32) + (half * 16), 32);
+                }
+
+                for (; c < cols; c++)
+                {
+                    for (int i = 0; i < 16; i++)
+                    {
+                        tile[(c * 32) + (half * 16) + i] = rows16[(i * cols) + c];
+                    }
+                }
+            }
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private readonly void Store(float* outTile, int tokens, int t0, int r0, int n, int rows)
         {
@@ -309,6 +359,63 @@ internal static unsafe class MatMul
                 }
             }
         }
+    }
+
+    /// <summary>Writes the transpose of the 16×16 block at <paramref name="source"/> (row stride in floats) to <paramref name="destination"/>.</summary>
+    internal static void Transpose16x16(float* source, int sourceStride, float* destination, int destinationStride)
+    {
+        Vector512<float> r0 = Vector512.Load(source), r1 = Vector512.Load(source + sourceStride);
+        Vector512<float> r2 = Vector512.Load(source + (2 * sourceStride)), r3 = Vector512.Load(source + (3 * sourceStride));
+        Vector512<float> r4 = Vector512.Load(source + (4 * sourceStride)), r5 = Vector512.Load(source + (5 * sourceStride));
+        Vector512<float> r6 = Vector512.Load(source + (6 * sourceStride)), r7 = Vector512.Load(source + (7 * sourceStride));
+        Vector512<float> r8 = Vector512.Load(source + (8 * sourceStride)), r9 = Vector512.Load(source + (9 * sourceStride));
+        Vector512<float> r10 = Vector512.Load(source + (10 * sourceStride)), r11 = Vector512.Load(source + (11 * sourceStride));
+        Vector512<float> r12 = Vector512.Load(source + (12 * sourceStride)), r13 = Vector512.Load(source + (13 * sourceStride));
+        Vector512<float> r14 = Vector512.Load(source + (14 * sourceStride)), r15 = Vector512.Load(source + (15 * sourceStride));
+
+        Vector512<float> t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+        Vector512<float> t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        Vector512<float> t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
+        Vector512<float> t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+        Vector512<float> t8 = Avx512F.UnpackLow(r8, r9), t9 = Avx512F.UnpackHigh(r8, r9);
+        Vector512<float> t10 = Avx512F.UnpackLow(r10, r11), t11 = Avx512F.UnpackHigh(r10, r11);
+        Vector512<float> t12 = Avx512F.UnpackLow(r12, r13), t13 = Avx512F.UnpackHigh(r12, r13);
+        Vector512<float> t14 = Avx512F.UnpackLow(r14, r15), t15 = Avx512F.UnpackHigh(r14, r15);
+
+        r0 = Avx512F.Shuffle(t0, t2, 0x44); r1 = Avx512F.Shuffle(t0, t2, 0xEE);
+        r2 = Avx512F.Shuffle(t1, t3, 0x44); r3 = Avx512F.Shuffle(t1, t3, 0xEE);
+        r4 = Avx512F.Shuffle(t4, t6, 0x44); r5 = Avx512F.Shuffle(t4, t6, 0xEE);
+        r6 = Avx512F.Shuffle(t5, t7, 0x44); r7 = Avx512F.Shuffle(t5, t7, 0xEE);
+        r8 = Avx512F.Shuffle(t8, t10, 0x44); r9 = Avx512F.Shuffle(t8, t10, 0xEE);
+        r10 = Avx512F.Shuffle(t9, t11, 0x44); r11 = Avx512F.Shuffle(t9, t11, 0xEE);
+        r12 = Avx512F.Shuffle(t12, t14, 0x44); r13 = Avx512F.Shuffle(t12, t14, 0xEE);
+        r14 = Avx512F.Shuffle(t13, t15, 0x44); r15 = Avx512F.Shuffle(t13, t15, 0xEE);
+
+        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88);
+        t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+        t4 = Avx512F.Shuffle4x128(r0, r4, 0xDD); t5 = Avx512F.Shuffle4x128(r1, r5, 0xDD);
+        t6 = Avx512F.Shuffle4x128(r2, r6, 0xDD); t7 = Avx512F.Shuffle4x128(r3, r7, 0xDD);
+        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88);
+        t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
+        t12 = Avx512F.Shuffle4x128(r8, r12, 0xDD); t13 = Avx512F.Shuffle4x128(r9, r13, 0xDD);
+        t14 = Avx512F.Shuffle4x128(r10, r14, 0xDD); t15 = Avx512F.Shuffle4x128(r11, r15, 0xDD);
+
+        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(destination);
+        Avx512F.Shuffle4x128(t1, t9, 0x88).Store(destination + destinationStride);
+        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(destination + (2 * destinationStride));
+        Avx512F.Shuffle4x128(t3, t11, 0x88).Store(destination + (3 * destinationStride));
+        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(destination + (4 * destinationStride));
+        Avx512F.Shuffle4x128(t5, t13, 0x88).Store(destination + (5 * destinationStride));
+        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(destination + (6 * destinationStride));
+        Avx512F.Shuffle4x128(t7, t15, 0x88).Store(destination + (7 * destinationStride));
+        Avx512F.Shuffle4x128(t0, t8, 0xDD).Store(destination + (8 * destinationStride));
+        Avx512F.Shuffle4x128(t1, t9, 0xDD).Store(destination + (9 * destinationStride));
+        Avx512F.Shuffle4x128(t2, t10, 0xDD).Store(destination + (10 * destinationStride));
+        Avx512F.Shuffle4x128(t3, t11, 0xDD).Store(destination + (11 * destinationStride));
+        Avx512F.Shuffle4x128(t4, t12, 0xDD).Store(destination + (12 * destinationStride));
+        Avx512F.Shuffle4x128(t5, t13, 0xDD).Store(destination + (13 * destinationStride));
+        Avx512F.Shuffle4x128(t6, t14, 0xDD).Store(destination + (14 * destinationStride));
+        Avx512F.Shuffle4x128(t7, t15, 0xDD).Store(destination + (15 * destinationStride));
     }
 
     // 8 tokens × 32 rows: 16 accumulators, two weight vectors and one broadcast per column.

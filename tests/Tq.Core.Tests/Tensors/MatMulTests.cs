@@ -17,7 +17,7 @@ public sealed unsafe class MatMulTests : IDisposable
     {
         var random = new Random(300 + (int)type);
         int cols = GgmlTypeInfo.BlockSize(type) == 1 ? 45 : 2 * GgmlTypeInfo.BlockSize(type);
-        const int rows = 37;
+        const int rows = 37; // not a multiple of any tile height, thread count or item size
         byte[] w = GgmlReference.RandomRow(type, rows * cols, random);
         float[] dequantized = new float[rows * cols];
         for (int i = 0; i < dequantized.Length; i++)
@@ -92,6 +92,31 @@ public sealed unsafe class MatMulTests : IDisposable
 
             Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.GetRow(matrix, 5, row));
             Assert.Throws<ArgumentException>(() => MatMul.GetRow(matrix, 0, new float[cols - 1]));
+        }
+    }
+
+    [Fact]
+    public void Transpose16x16_Block_IsTransposed()
+    {
+        if (!SimdPaths.Vector512Supported)
+        {
+            Assert.Fail("This test needs AVX-512 hardware, which CI machines here have.");
+        }
+
+        float[] source = Enumerable.Range(0, 16 * 20).Select(i => (float)i).ToArray();
+        float[] destination = new float[16 * 24];
+        fixed (float* s = source)
+        fixed (float* d = destination)
+        {
+            MatMul.Transpose16x16(s + 2, 20, d + 1, 24);
+        }
+
+        for (int i = 0; i < 16; i++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(source[(i * 20) + 2 + j], destination[(j * 24) + 1 + i]);
+            }
         }
     }
 
