@@ -95,6 +95,66 @@ public sealed unsafe class MatMulTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_1)]
+    [InlineData(GgmlType.F16, GgmlType.F16, GgmlType.F16)]
+    public void Multiply_StackedMatrices_EqualsSeparateProducts(GgmlType a, GgmlType b, GgmlType c)
+    {
+        var random = new Random(11);
+        GgmlType[] types = [a, b, c];
+        int[] rows = [40, 17, 33];
+        const int cols = 256;
+        byte[][] data = types.Select((t, i) => GgmlReference.RandomRow(t, rows[i] * cols, random)).ToArray();
+        int total = rows.Sum();
+        fixed (byte* p0 = data[0])
+        fixed (byte* p1 = data[1])
+        fixed (byte* p2 = data[2])
+        {
+            WeightMatrix[] matrices =
+            [
+                new(a, rows[0], cols, p0, data[0].Length), new(b, rows[1], cols, p1, data[1].Length), new(c, rows[2], cols, p2, data[2].Length),
+            ];
+            foreach (int tokens in new[] { 1, 2, 11 })
+            {
+                float[] x = GgmlReference.RandomFloats(tokens * cols, random);
+                foreach (SimdPath path in SimdPaths.Supported)
+                {
+                    float[] stacked = new float[tokens * total];
+                    MatMul.Multiply(matrices, x, stacked, tokens, _pool, path, forceTiled: null);
+                    int offset = 0;
+                    for (int m = 0; m < 3; m++)
+                    {
+                        float[] single = new float[tokens * rows[m]];
+                        MatMul.Multiply(matrices[m], x, single, tokens, null, path, forceTiled: null);
+                        for (int t = 0; t < tokens; t++)
+                        {
+                            for (int r = 0; r < rows[m]; r++)
+                            {
+                                Assert.Equal(single[(t * rows[m]) + r], stacked[(t * total) + offset + r]);
+                            }
+                        }
+
+                        offset += rows[m];
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Multiply_StackedWithDifferentActivationForms_Throws()
+    {
+        byte[] q8 = new byte[34 * 8];
+        byte[] f16 = new byte[64 * 8];
+        fixed (byte* p0 = q8)
+        fixed (byte* p1 = f16)
+        {
+            WeightMatrix[] matrices = [new(GgmlType.Q8_0, 8, 32, p0, q8.Length), new(GgmlType.F16, 8, 32, p1, f16.Length)];
+            Assert.Throws<ArgumentException>(() => MatMul.Multiply(matrices, new float[32], new float[16], 1, null));
+        }
+    }
+
     [Fact]
     public void Transpose16x16_Block_IsTransposed()
     {
