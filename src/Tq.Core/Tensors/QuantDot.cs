@@ -165,7 +165,7 @@ internal static unsafe partial class QuantDot
             return DotBlocks32Scalar(type, w, a, blocks);
         }
 
-        if (path == SimdPath.Vector512 && (type == GgmlType.Q8_0 || type == GgmlType.Q4_0))
+        if (path == SimdPath.Vector512)
         {
             return DotBlocks32V512(type, w, a, blocks);
         }
@@ -296,17 +296,37 @@ internal static unsafe partial class QuantDot
             float dd1 = Dequantizer.Half(w + typeSize) * *(float*)(a + ab);
             Vector512<sbyte> q = Vector512.Create(Vector256.Load((sbyte*)(a + aq)), Vector256.Load((sbyte*)(a + ab + aq)));
             Vector512<int> dot;
-            if (type == GgmlType.Q8_0)
+            byte* w1 = w + typeSize;
+            switch (type)
             {
-                Vector512<sbyte> qw = Vector512.Create(Vector256.Load((sbyte*)(w + 2)), Vector256.Load((sbyte*)(w + typeSize + 2)));
-                Vector512<sbyte> signed = Vector512.ConditionalSelect(Vector512.LessThan(qw, Vector512<sbyte>.Zero), -q, q);
-                dot = DotU8S8(Avx512BW.Abs(qw), signed);
-            }
-            else
-            {
-                Vector512<byte> u = Vector512.Create(UnpackNibbles(w + 2), UnpackNibbles(w + typeSize + 2));
-                dot = DotU8S8(u, q);
-                scalar -= 8 * ((dd0 * *(int*)(a + 8)) + (dd1 * *(int*)(a + ab + 8)));
+                case GgmlType.Q8_0:
+                    {
+                        Vector512<sbyte> qw = Vector512.Create(Vector256.Load((sbyte*)(w + 2)), Vector256.Load((sbyte*)(w1 + 2)));
+                        Vector512<sbyte> signed = Vector512.ConditionalSelect(Vector512.LessThan(qw, Vector512<sbyte>.Zero), -q, q);
+                        dot = DotU8S8(Avx512BW.Abs(qw), signed);
+                        break;
+                    }
+
+                case GgmlType.Q4_0:
+                    dot = DotU8S8(Vector512.Create(UnpackNibbles(w + 2), UnpackNibbles(w1 + 2)), q);
+                    scalar -= 8 * ((dd0 * *(int*)(a + 8)) + (dd1 * *(int*)(a + ab + 8)));
+                    break;
+                case GgmlType.Q4_1:
+                    dot = DotU8S8(Vector512.Create(UnpackNibbles(w + 4), UnpackNibbles(w1 + 4)), q);
+                    scalar += (Dequantizer.Half(w + 2) * *(float*)(a + 4)) + (Dequantizer.Half(w1 + 2) * *(float*)(a + ab + 4));
+                    break;
+                case GgmlType.Q5_0:
+                    dot = DotU8S8(Vector512.Create(
+                        UnpackNibbles(w + 6) | HighBits(Unsafe.ReadUnaligned<uint>(w + 2)),
+                        UnpackNibbles(w1 + 6) | HighBits(Unsafe.ReadUnaligned<uint>(w1 + 2))), q);
+                    scalar -= 16 * ((dd0 * *(int*)(a + 8)) + (dd1 * *(int*)(a + ab + 8)));
+                    break;
+                default:
+                    dot = DotU8S8(Vector512.Create(
+                        UnpackNibbles(w + 8) | HighBits(Unsafe.ReadUnaligned<uint>(w + 4)),
+                        UnpackNibbles(w1 + 8) | HighBits(Unsafe.ReadUnaligned<uint>(w1 + 4))), q);
+                    scalar += (Dequantizer.Half(w + 2) * *(float*)(a + 4)) + (Dequantizer.Half(w1 + 2) * *(float*)(a + ab + 4));
+                    break;
             }
 
             acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(dot), Vector512.Create(Vector256.Create(dd0), Vector256.Create(dd1)), acc);
