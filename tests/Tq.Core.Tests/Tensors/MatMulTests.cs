@@ -155,6 +155,32 @@ public sealed unsafe class MatMulTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(GgmlType.F16, 1)]
+    [InlineData(GgmlType.Q8_0, 1)]
+    [InlineData(GgmlType.Q4_K, 1)]
+    [InlineData(GgmlType.F16, 64)]
+    [InlineData(GgmlType.Q6_K, 64)]
+    public void Multiply_Warm_AllocatesNothingOnTheCallingThread(GgmlType type, int tokens)
+    {
+        const int rows = 96, cols = 256;
+        byte[] w = GgmlReference.RandomRow(type, rows * cols, new Random(3));
+        float[] x = GgmlReference.RandomFloats(tokens * cols, new Random(4));
+        float[] y = new float[tokens * rows];
+        fixed (byte* pw = w)
+        {
+            var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
+            MatMul.Multiply(matrix, x, y, tokens, _pool);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                MatMul.Multiply(matrix, x, y, tokens, _pool);
+            }
+
+            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
     [Fact]
     public void Transpose16x16_Block_IsTransposed()
     {
