@@ -83,7 +83,7 @@ public sealed class KernelBenchmarkConfig : ManualConfig
                 return (copy ? 2.0 : 1.0) * MemoryBandwidthBenchmarks.BufferBytes / seconds;
             }
 
-            var ggmlType = (GgmlType)benchmarkCase.Parameters["Type"];
+            var ggmlType = (GgmlType)benchmarkCase.Parameters["WeightType"];
             if (type == typeof(MatVecBenchmarks))
             {
                 return GgmlTypeInfo.RowSize(ggmlType, MatVecBenchmarks.Size) * (double)MatVecBenchmarks.Size / seconds;

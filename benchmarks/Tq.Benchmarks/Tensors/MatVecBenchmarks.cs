@@ -22,13 +22,13 @@ public unsafe class MatVecBenchmarks
     private WorkerPool _pool = null!;
 
     [Params(GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K)]
-    public GgmlType Type { get; set; }
+    public GgmlType WeightType { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _weights = KernelBuffers.RandomWeights(Type, Size, Size, out long bytes);
-        _matrix = new WeightMatrix(Type, Size, Size, _weights, bytes);
+        _weights = KernelBuffers.RandomWeights(WeightType, Size, Size, out long bytes);
+        _matrix = new WeightMatrix(WeightType, Size, Size, _weights, bytes);
         _x = KernelBuffers.RandomFloats(Size);
         _y = new float[Size];
         _pool = new WorkerPool(2);

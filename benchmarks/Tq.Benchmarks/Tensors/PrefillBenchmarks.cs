@@ -21,13 +21,13 @@ public unsafe class PrefillBenchmarks
     private WorkerPool _pool = null!;
 
     [Params(GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K)]
-    public GgmlType Type { get; set; }
+    public GgmlType WeightType { get; set; }
 
     [GlobalSetup]
     public void Setup()
     {
-        _weights = KernelBuffers.RandomWeights(Type, Rows, Cols, out long bytes);
-        _matrix = new WeightMatrix(Type, Rows, Cols, _weights, bytes);
+        _weights = KernelBuffers.RandomWeights(WeightType, Rows, Cols, out long bytes);
+        _matrix = new WeightMatrix(WeightType, Rows, Cols, _weights, bytes);
         _x = KernelBuffers.RandomFloats(Tokens * Cols);
         _y = new float[Tokens * Rows];
         _pool = new WorkerPool(2);
