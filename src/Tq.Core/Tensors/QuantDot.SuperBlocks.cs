@@ -12,9 +12,9 @@ internal static unsafe partial class QuantDot
     private static float DotSuperBlocks(GgmlType type, byte* w, byte* a, int blocks, SimdPath path)
     {
         int typeSize = GgmlTypeInfo.TypeSize(type);
-        if (path == SimdPath.Vector512 && type == GgmlType.Q4_K)
+        if (path == SimdPath.Vector512 && type is GgmlType.Q4_K or GgmlType.Q5_K)
         {
-            return DotQ4K512(w, a, blocks);
+            return DotQ45K512(w, a, blocks, fiveBit: type == GgmlType.Q5_K);
         }
 
         if (path == SimdPath.Vector512 && type == GgmlType.Q6_K)
