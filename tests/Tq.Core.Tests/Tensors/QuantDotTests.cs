@@ -146,6 +146,37 @@ public sealed unsafe class QuantDotTests
     }
 
     [Fact]
+    public void QuantizeBlocks32_VectorForm_EqualsScalarBitForBit()
+    {
+        var random = new Random(17);
+        float[] x = GgmlReference.RandomFloats(32 * 64, random, 5f);
+        for (int b = 0; b < 16; b++)
+        {
+            // Exact halves of the quantization step: ties must round to even on both paths.
+            float amax = 4f;
+            x[b * 32] = amax;
+            for (int j = 1; j < 32; j++)
+            {
+                x[(b * 32) + j] = (random.Next(-120, 120) + 0.5f) * amax / 127f;
+            }
+        }
+
+        x[40 * 32] = 0;
+        Array.Clear(x, 50 * 32, 32); // an all-zero block
+        byte[] scalar = new byte[64 * ActivationQuantizer.Block32Bytes];
+        byte[] vector = new byte[scalar.Length];
+        fixed (float* px = x)
+        fixed (byte* ps = scalar)
+        fixed (byte* pv = vector)
+        {
+            ActivationQuantizer.QuantizeBlocks32Scalar(px, ps, 64);
+            ActivationQuantizer.QuantizeBlocks32Vector(px, pv, 64);
+        }
+
+        Assert.Equal(scalar, vector);
+    }
+
+    [Fact]
     public void QuantizeRow_Q8K_MatchesGgmlReference()
     {
         float[] x = GgmlReference.RandomFloats(512, new Random(5), 4f);
