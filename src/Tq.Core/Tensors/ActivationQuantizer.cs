@@ -214,6 +214,66 @@ internal static unsafe class ActivationQuantizer
 
     private static void QuantizeBlocksK(float* x, byte* y, int blocks)
     {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            QuantizeBlocksKVector(x, y, blocks);
+            return;
+        }
+
+        QuantizeBlocksKScalar(x, y, blocks);
+    }
+
+    /// <summary>Vector form of <see cref="QuantizeBlocksKScalar"/> with the same operations, so the same bits.</summary>
+    internal static void QuantizeBlocksKVector(float* x, byte* y, int blocks)
+    {
+        for (int b = 0; b < blocks; b++, x += 256, y += BlockKBytes)
+        {
+            Vector256<float> m = Vector256<float>.Zero;
+            for (int j = 0; j < 256; j += 8)
+            {
+                m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + j)));
+            }
+
+            float amax = 0;
+            for (int j = 0; j < 8; j++)
+            {
+                amax = MathF.Max(amax, m[j]);
+            }
+
+            if (!float.IsFinite(amax) || amax == 0)
+            {
+                QuantizeBlocksKScalar(x, y, 1);
+                continue;
+            }
+
+            // ggml keeps the signed value of the first element of largest magnitude.
+            int first = 0;
+            while (MathF.Abs(x[first]) != amax)
+            {
+                first++;
+            }
+
+            float iscale = -127f / x[first];
+            var scale = Vector256.Create(iscale);
+            var limit = Vector256.Create(127);
+            sbyte* q = (sbyte*)(y + 4);
+            short* bsums = (short*)(y + 260);
+            for (int j = 0; j < 256; j += 16)
+            {
+                Vector256<int> q0 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + j) * scale)), limit);
+                Vector256<int> q1 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + j + 8) * scale)), limit);
+                Vector128<sbyte> packed = Vector128.Narrow(Vector256.Narrow(q0, q1).GetLower(), Vector256.Narrow(q0, q1).GetUpper());
+                packed.Store(q + j);
+                bsums[j / 16] = (short)Vector256.Sum(q0 + q1);
+            }
+
+            *(float*)y = 1 / iscale;
+        }
+    }
+
+    /// <summary>Scalar ggml <c>quantize_row_q8_K_ref</c> (the reference of the vector form).</summary>
+    internal static void QuantizeBlocksKScalar(float* x, byte* y, int blocks)
+    {
         for (int b = 0; b < blocks; b++, x += 256, y += BlockKBytes)
         {
             float max = 0, amax = 0;

@@ -177,6 +177,33 @@ public sealed unsafe class QuantDotTests
     }
 
     [Fact]
+    public void QuantizeBlocksK_VectorForm_EqualsScalarBitForBit()
+    {
+        var random = new Random(19);
+        float[] x = GgmlReference.RandomFloats(256 * 8, random, 5f);
+        x[256 + 7] = -9f;
+        x[256 + 100] = 9f;   // equal magnitude later: the first (negative) one sets the scale
+        Array.Clear(x, 512, 256); // an all-zero block
+        for (int j = 0; j < 256; j++)
+        {
+            x[768 + j] = (random.Next(-120, 120) + 0.5f) * 4f / 127f; // ties
+        }
+
+        x[768] = -4f;
+        byte[] scalar = new byte[8 * ActivationQuantizer.BlockKBytes];
+        byte[] vector = new byte[scalar.Length];
+        fixed (float* px = x)
+        fixed (byte* ps = scalar)
+        fixed (byte* pv = vector)
+        {
+            ActivationQuantizer.QuantizeBlocksKScalar(px, ps, 8);
+            ActivationQuantizer.QuantizeBlocksKVector(px, pv, 8);
+        }
+
+        Assert.Equal(scalar, vector);
+    }
+
+    [Fact]
     public void QuantizeRow_Q8K_MatchesGgmlReference()
     {
         float[] x = GgmlReference.RandomFloats(512, new Random(5), 4f);
