@@ -9,6 +9,7 @@ namespace Tq.Core.Tensors;
 // block sums. This is ggml's arithmetic reorganised so that one vector core serves all five types.
 internal static unsafe partial class QuantDot
 {
+    [SkipLocalsInit] // the unpack buffers are fully written before they are read
     private static float DotSuperBlocks(GgmlType type, byte* w, byte* a, int blocks, SimdPath path)
     {
         int typeSize = GgmlTypeInfo.TypeSize(type);
