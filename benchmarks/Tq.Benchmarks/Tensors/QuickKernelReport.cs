@@ -12,6 +12,9 @@ namespace Tq.Benchmarks.Tensors;
 /// </summary>
 internal static unsafe class QuickKernelReport
 {
+    /// <summary>With TQ_CPU_TIME=1: one thread, timed by process CPU time, which a loaded machine disturbs far less than wall time.</summary>
+    internal static readonly bool CpuTime = Environment.GetEnvironmentVariable("TQ_CPU_TIME") == "1";
+
     internal static bool? Tiled = Environment.GetEnvironmentVariable("TQ_TILED") is string v ? v == "1" : null;
 
     public static void Run(int threads)
@@ -67,11 +70,12 @@ internal static unsafe class QuickKernelReport
             int maxCols = groups.Max(g => g[0].Cols), maxRows = groups.Max(g => g.Sum(m => m.Rows));
             float[] x = KernelBuffers.RandomFloats(tokens * maxCols);
             float[] y = new float[tokens * maxRows];
+            WorkerPool? stepPool = CpuTime ? null : pool;
             void Step()
             {
                 foreach (WeightMatrix[] g in groups)
                 {
-                    MatMul.Multiply(g, x.AsSpan(0, tokens * g[0].Cols), y, tokens, pool, SimdPath.Auto, Tiled);
+                    MatMul.Multiply(g, x.AsSpan(0, tokens * g[0].Cols), y, tokens, stepPool, SimdPath.Auto, Tiled);
                 }
             }
 
@@ -84,18 +88,18 @@ internal static unsafe class QuickKernelReport
             double[] samples = new double[5];
             for (int s = 0; s < samples.Length; s++)
             {
-                long start = Stopwatch.GetTimestamp();
+                double start = Now();
                 for (int i = 0; i < iterations; i++)
                 {
                     Step();
                 }
 
-                samples[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / iterations;
+                samples[s] = (Now() - start) / iterations;
             }
 
             Array.Sort(samples);
             double t = samples[2];
-            Console.WriteLine($"{Path.GetFileName(path)} T={tokens}: {groups.Count} matmul calls in {t * 1e6:F0} µs = {tokens / t:F0} tokens/s (matrix products only)");
+            Console.WriteLine($"{Path.GetFileName(path)} T={tokens}: {groups.Count} matmul calls in {t * 1e6:F0} µs = {tokens / t:F0} tokens/s (matrix products only{(CpuTime ? ", 1 thread, CPU time" : string.Empty)})");
         }
     }
 
@@ -144,8 +148,11 @@ internal static unsafe class QuickKernelReport
         return 2.0 * size / best / 1e9;
     }
 
-    private static void Report(WorkerPool pool, GgmlType type, int rows, int cols, int tokens, double copy)
+    private static double Now() => CpuTime ? Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds : Stopwatch.GetTimestamp() / (double)Stopwatch.Frequency;
+
+    private static void Report(WorkerPool realPool, GgmlType type, int rows, int cols, int tokens, double copy)
     {
+        WorkerPool? pool = CpuTime ? null : realPool;
         byte* w = KernelBuffers.RandomWeights(type, rows, cols, out long bytes);
         var matrix = new WeightMatrix(type, rows, cols, w, bytes);
         float[] x = KernelBuffers.RandomFloats(tokens * cols);
@@ -159,20 +166,20 @@ internal static unsafe class QuickKernelReport
         double[] samples = new double[7];
         for (int s = 0; s < samples.Length; s++)
         {
-            long start = Stopwatch.GetTimestamp();
+            double start = Now();
             for (int i = 0; i < iterations; i++)
             {
                 MatMul.Multiply(matrix, x, y, tokens, pool, SimdPath.Auto, Tiled);
             }
 
-            samples[s] = Stopwatch.GetElapsedTime(start).TotalSeconds / iterations;
+            samples[s] = (Now() - start) / iterations;
         }
 
         Array.Sort(samples);
         double t = samples[samples.Length / 2];
         double gbs = bytes / t / 1e9;
         double gflops = 2.0 * rows * cols * tokens / t / 1e9;
-        Console.WriteLine($"{type,-5} {rows,5}x{cols,-5} T={tokens,-4} {t * 1e6,10:F1} µs  {gbs,7:F2} GB/s ({gbs / copy:P0} of copy)  {gflops,7:F1} GFLOP/s");
+        Console.WriteLine($"{(CpuTime ? "[1 thread, CPU time] " : string.Empty)}{type,-5} {rows,5}x{cols,-5} T={tokens,-4} {t * 1e6,10:F1} µs  {gbs,7:F2} GB/s ({gbs / copy:P0} of copy)  {gflops,7:F1} GFLOP/s");
         NativeMemory.AlignedFree(w);
     }
 }

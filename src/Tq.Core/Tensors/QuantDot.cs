@@ -301,9 +301,15 @@ internal static unsafe partial class QuantDot
             {
                 case GgmlType.Q8_0:
                     {
-                        Vector512<sbyte> qw = Vector512.Create(Vector256.Load((sbyte*)(w + 2)), Vector256.Load((sbyte*)(w1 + 2)));
-                        Vector512<sbyte> signed = Vector512.ConditionalSelect(Vector512.LessThan(qw, Vector512<sbyte>.Zero), -q, q);
-                        dot = DotU8S8(Avx512BW.Abs(qw), signed);
+                        // Signed × signed: widen both to 16 bits and multiply-add pairs (AVX-512 has no vpsignb).
+                        Vector512<short> w0 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(w + 2)));
+                        Vector512<short> w1v = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(w1 + 2)));
+                        Vector512<short> q0 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(a + aq)));
+                        Vector512<short> q1 = Avx512BW.ConvertToVector512Int16(Vector256.Load((sbyte*)(a + ab + aq)));
+                        Vector512<int> p0 = Avx512BW.MultiplyAddAdjacent(w0, q0), p1 = Avx512BW.MultiplyAddAdjacent(w1v, q1);
+
+                        // Lanes 0-7 must hold block 0 and lanes 8-15 block 1: fold each product's halves.
+                        dot = Vector512.Create(p0.GetLower() + p0.GetUpper(), p1.GetLower() + p1.GetUpper());
                         break;
                     }
 
