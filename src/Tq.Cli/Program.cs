@@ -7,5 +7,6 @@ root.Subcommands.Add(TokenizeCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(TemplateCommand.Create());
+root.Subcommands.Add(BenchmarkCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
