@@ -139,7 +139,9 @@ internal unsafe ref struct GgufParser
             infos.Add((name, type, dims, offset, infoOffset));
         }
 
-        long dataOffset = AlignUp(_position, alignment);
+        // A vocabulary-only file (no tensors) may end right after the tensor infos without the alignment padding
+        // (llama.cpp's own ggml-vocab-*.gguf files do); it has no data section to align.
+        long dataOffset = infos.Count == 0 ? Math.Min(AlignUp(_position, alignment), _length) : AlignUp(_position, alignment);
         if (dataOffset > _length)
         {
             throw new GgufFormatException($"The data section would start at {dataOffset}, past the end of the {_length}-byte file.", _position, "data");

@@ -1,0 +1,152 @@
+using System.Buffers;
+
+namespace Tq.Core.Tokenization;
+
+/// <summary>
+/// llama.cpp's <c>llm_tokenizer_spm_session</c>: split UTF-8 text into characters, repeatedly merge the adjacent pair
+/// whose concatenation is the highest-scoring vocabulary token (ties: leftmost), then emit each remaining symbol as its
+/// token or, when it is not in the vocabulary, as <c>&lt;0xXX&gt;</c> byte tokens.
+/// </summary>
+internal sealed class SpmEncoder
+{
+    private static readonly IComparer<Bigram> s_order = Comparer<Bigram>.Create(static (a, b) =>
+    {
+        // PriorityQueue pops the smallest: highest score first, then the leftmost.
+        int byScore = b.Score.CompareTo(a.Score);
+        return byScore != 0 ? byScore : a.Left.CompareTo(b.Left);
+    });
+
+    private const int ReusedQueueLimit = 4096;
+
+    [ThreadStatic]
+    private static PriorityQueue<Bigram, Bigram>? t_queue;
+
+    private readonly ByteSpanMap _tokens;
+    private readonly float[] _scores;
+    private readonly int[] _byteTokens;
+
+    public SpmEncoder(ByteSpanMap tokens, float[] scores, int[] byteTokens)
+    {
+        _tokens = tokens;
+        _scores = scores;
+        _byteTokens = byteTokens;
+    }
+
+    public void Encode(ReadOnlySpan<byte> text, List<int> output)
+    {
+        if (text.IsEmpty)
+        {
+            return;
+        }
+
+        Symbol[] symbols = ArrayPool<Symbol>.Shared.Rent(text.Length);
+        try
+        {
+            int count = 0;
+            for (int offset = 0; offset < text.Length;)
+            {
+                int n = Math.Min(Utf8Length(text[offset]), text.Length - offset);
+                symbols[count] = new Symbol { Start = offset, Length = n, Prev = count - 1 };
+                offset += n;
+                symbols[count].Next = offset == text.Length ? -1 : count + 1;
+                count++;
+            }
+
+            // Short inputs reuse one queue per thread (nothing allocated per word); long ones get their own so a
+            // thread does not keep a huge queue alive after one big text.
+            PriorityQueue<Bigram, Bigram> queue = count <= ReusedQueueLimit
+                ? t_queue ??= new PriorityQueue<Bigram, Bigram>(s_order)
+                : new PriorityQueue<Bigram, Bigram>(count, s_order);
+            queue.Clear();
+            for (int i = 1; i < count; i++)
+            {
+                TryAddBigram(text, symbols, queue, i - 1, i);
+            }
+
+            while (queue.TryDequeue(out Bigram bigram, out _))
+            {
+                ref Symbol left = ref symbols[bigram.Left];
+                ref Symbol right = ref symbols[bigram.Right];
+                if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Size)
+                {
+                    continue;
+                }
+
+                left.Length += right.Length;
+                right.Length = 0;
+                left.Next = right.Next;
+                if (right.Next >= 0)
+                {
+                    symbols[right.Next].Prev = bigram.Left;
+                }
+
+                TryAddBigram(text, symbols, queue, left.Prev, bigram.Left);
+                TryAddBigram(text, symbols, queue, bigram.Left, left.Next);
+            }
+
+            for (int i = 0; i != -1; i = symbols[i].Next)
+            {
+                ReadOnlySpan<byte> piece = text.Slice(symbols[i].Start, symbols[i].Length);
+                int id = _tokens.Find(piece);
+                if (id >= 0)
+                {
+                    output.Add(id);
+                    continue;
+                }
+
+                // Every merged symbol is a vocabulary token, so only single characters get here: emit their bytes.
+                foreach (byte b in piece)
+                {
+                    int byteId = _byteTokens[b];
+                    if (byteId < 0)
+                    {
+                        throw new InvalidOperationException($"The vocabulary has no byte token <0x{b:X2}> to encode a character it does not contain.");
+                    }
+
+                    output.Add(byteId);
+                }
+            }
+        }
+        finally
+        {
+            ArrayPool<Symbol>.Shared.Return(symbols);
+        }
+    }
+
+    private void TryAddBigram(ReadOnlySpan<byte> text, Symbol[] symbols, PriorityQueue<Bigram, Bigram> queue, int left, int right)
+    {
+        if (left == -1 || right == -1)
+        {
+            return;
+        }
+
+        int size = symbols[left].Length + symbols[right].Length;
+        int id = _tokens.Find(text.Slice(symbols[left].Start, size));
+        if (id < 0)
+        {
+            return;
+        }
+
+        var bigram = new Bigram(left, right, _scores[id], size);
+        queue.Enqueue(bigram, bigram);
+    }
+
+    // llama.cpp's unicode_len_utf8: the sequence length from the lead byte's high nibble.
+    internal static int Utf8Length(byte lead) => (lead >> 4) switch
+    {
+        < 12 => 1,
+        12 or 13 => 2,
+        14 => 3,
+        _ => 4,
+    };
+
+    private struct Symbol
+    {
+        public int Start;
+        public int Length;
+        public int Prev;
+        public int Next;
+    }
+
+    private readonly record struct Bigram(int Left, int Right, float Score, int Size);
+}
