@@ -25,14 +25,21 @@ internal sealed unsafe class WorkerPool : IDisposable
     private readonly object _sleepLock = new();
     private readonly long _spinTicks;
 
+    // _state packs generation (22 bits) | item count (21 bits) | next unclaimed index (21 bits). A worker claims an
+    // item only through a compare-exchange on the whole word, so the count it checks and the generation it belongs to
+    // are those of the job that is current at the moment of the claim; a claimed item keeps that job incomplete, so
+    // _invoke and _job read after the claim belong to it too. The caller therefore waits only for claimed items,
+    // never for idle or late workers.
+    private const int IndexBits = 21;
+    private const long IndexMask = (1L << IndexBits) - 1;
+    private const int GenerationShift = 2 * IndexBits;
+    private const long GenerationMask = (1L << (64 - GenerationShift - 1)) - 1;
+
     private delegate*<void*, int, void> _invoke;
     private void* _job;
-    private int _count;
     private int _done;
     private volatile bool _failed;
 
-    // (generation << 32) | next unclaimed index. Claiming with a compare-exchange on both halves means a worker that
-    // wakes late can never take an item of a later job, so the caller waits only for items, never for idle threads.
     private long _state;
     private int _sleepers;
     private volatile bool _disposed;
@@ -74,10 +81,12 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// and returns when all have run. Changes a job makes to its own fields are visible afterwards in <paramref name="job"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The pool was disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">More than 2,097,151 items (group work into larger items).</exception>
     public void Run<TJob>(ref TJob job, int count)
         where TJob : struct, IParallelJob
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, (int)IndexMask);
         if (count <= 0)
         {
             return;
@@ -99,12 +108,11 @@ internal sealed unsafe class WorkerPool : IDisposable
             TJob local = job;
             _invoke = &Invoke<TJob>;
             _job = Unsafe.AsPointer(ref local);
-            _count = count;
             _done = 0;
             _failed = false;
             _error = null;
-            long generation = (Volatile.Read(ref _state) >> 32) + 1;
-            Interlocked.Exchange(ref _state, generation << 32);
+            long generation = NextGeneration();
+            Interlocked.Exchange(ref _state, (generation << GenerationShift) | ((long)count << IndexBits));
             if (Volatile.Read(ref _sleepers) > 0)
             {
                 lock (_sleepLock)
@@ -151,7 +159,7 @@ internal sealed unsafe class WorkerPool : IDisposable
         lock (_runLock)
         {
             _disposed = true;
-            Interlocked.Add(ref _state, 1L << 32);
+            Interlocked.Exchange(ref _state, NextGeneration() << GenerationShift);
             lock (_sleepLock)
             {
                 Monitor.PulseAll(_sleepLock);
@@ -167,13 +175,15 @@ internal sealed unsafe class WorkerPool : IDisposable
     private static void Invoke<TJob>(void* job, int index)
         where TJob : struct, IParallelJob => Unsafe.AsRef<TJob>(job).Execute(index);
 
+    private long NextGeneration() => ((Volatile.Read(ref _state) >> GenerationShift) + 1) & GenerationMask;
+
     private void Work(long generation)
     {
         while (true)
         {
             long state = Volatile.Read(ref _state);
-            int index = (int)state;
-            if (state >> 32 != generation || index >= _count)
+            int index = (int)(state & IndexMask);
+            if (state >> GenerationShift != generation || index >= (int)((state >> IndexBits) & IndexMask))
             {
                 return;
             }
@@ -183,7 +193,6 @@ internal sealed unsafe class WorkerPool : IDisposable
                 continue;
             }
 
-            // The claimed item keeps this job incomplete, so _invoke and _job cannot belong to a later job here.
             if (!_failed)
             {
                 try
@@ -206,7 +215,7 @@ internal sealed unsafe class WorkerPool : IDisposable
     private void WorkerLoop()
     {
         t_insideJob = true;
-        long seen = Volatile.Read(ref _state) >> 32;
+        long seen = Volatile.Read(ref _state) >> GenerationShift;
         while (true)
         {
             long generation = WaitForGeneration(seen);
@@ -224,14 +233,14 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         long start = Stopwatch.GetTimestamp();
         long generation;
-        while ((generation = Volatile.Read(ref _state) >> 32) == seen)
+        while ((generation = Volatile.Read(ref _state) >> GenerationShift) == seen)
         {
             if (Stopwatch.GetTimestamp() - start > _spinTicks)
             {
                 lock (_sleepLock)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while ((generation = Volatile.Read(ref _state) >> 32) == seen)
+                    while ((generation = Volatile.Read(ref _state) >> GenerationShift) == seen)
                     {
                         Monitor.Wait(_sleepLock);
                     }
