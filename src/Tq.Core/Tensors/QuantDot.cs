@@ -175,7 +175,7 @@ internal static unsafe partial class QuantDot
 
     private static float DotBlocks32Scalar(GgmlType type, byte* w, byte* a, int blocks)
     {
-        int typeSize = GgmlTypeInfo.TypeSize(type);
+        int typeSize = Block32Size(type);
         byte* u = stackalloc byte[32];
         float sum = 0;
         for (int b = 0; b < blocks; b++, w += typeSize, a += ActivationQuantizer.Block32Bytes)
@@ -207,6 +207,17 @@ internal static unsafe partial class QuantDot
 
         return sum;
     }
+
+    /// <summary>Bytes of a 32-element block, without the general layout table (this runs once per weight row).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Block32Size(GgmlType type) => type switch
+    {
+        GgmlType.Q4_0 => 18,
+        GgmlType.Q4_1 => 20,
+        GgmlType.Q5_0 => 22,
+        GgmlType.Q5_1 => 24,
+        _ => 34,
+    };
 
     /// <summary>The float contribution of one block from its exact integer sum (ggml's formula per type).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -240,7 +251,7 @@ internal static unsafe partial class QuantDot
 
     private static float DotBlocks32V256(GgmlType type, byte* w, byte* a, int blocks)
     {
-        int typeSize = GgmlTypeInfo.TypeSize(type);
+        int typeSize = Block32Size(type);
         Vector256<float> acc = Vector256<float>.Zero;
         float scalar = 0;
         for (int b = 0; b < blocks; b++, w += typeSize, a += ActivationQuantizer.Block32Bytes)
@@ -284,7 +295,7 @@ internal static unsafe partial class QuantDot
 
     private static float DotBlocks32V512(GgmlType type, byte* w, byte* a, int blocks)
     {
-        int typeSize = GgmlTypeInfo.TypeSize(type);
+        int typeSize = Block32Size(type);
         const int ab = ActivationQuantizer.Block32Bytes;
         const int aq = ActivationQuantizer.Block32QuantsOffset;
         Vector512<float> acc = Vector512<float>.Zero;
