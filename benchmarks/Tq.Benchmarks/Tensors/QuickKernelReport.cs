@@ -15,6 +15,9 @@ internal static unsafe class QuickKernelReport
     /// <summary>With TQ_CPU_TIME=1: one thread, timed by process CPU time, which a loaded machine disturbs far less than wall time.</summary>
     internal static readonly bool CpuTime = Environment.GetEnvironmentVariable("TQ_CPU_TIME") == "1";
 
+    /// <summary>TQ_PATH=Scalar|Vector256|Vector512 forces a kernel path (default: the best).</summary>
+    internal static readonly SimdPath ForcedPath = Enum.TryParse(Environment.GetEnvironmentVariable("TQ_PATH"), out SimdPath p) ? p : SimdPath.Auto;
+
     internal static bool? Tiled = Environment.GetEnvironmentVariable("TQ_TILED") is string v ? v == "1" : null;
 
     public static void Run(int threads)
@@ -75,7 +78,7 @@ internal static unsafe class QuickKernelReport
             {
                 foreach (WeightMatrix[] g in groups)
                 {
-                    MatMul.Multiply(g, x.AsSpan(0, tokens * g[0].Cols), y, tokens, stepPool, SimdPath.Auto, Tiled);
+                    MatMul.Multiply(g, x.AsSpan(0, tokens * g[0].Cols), y, tokens, stepPool, ForcedPath, Tiled);
                 }
             }
 
@@ -160,7 +163,7 @@ internal static unsafe class QuickKernelReport
         int iterations = (int)Math.Clamp(2e8 / Math.Max(bytes, (long)rows * cols * tokens), 5, 20000);
         for (int i = 0; i < Math.Min(iterations, 50); i++)
         {
-            MatMul.Multiply(matrix, x, y, tokens, pool, SimdPath.Auto, Tiled);
+            MatMul.Multiply(matrix, x, y, tokens, pool, ForcedPath, Tiled);
         }
 
         double[] samples = new double[7];
@@ -169,7 +172,7 @@ internal static unsafe class QuickKernelReport
             double start = Now();
             for (int i = 0; i < iterations; i++)
             {
-                MatMul.Multiply(matrix, x, y, tokens, pool, SimdPath.Auto, Tiled);
+                MatMul.Multiply(matrix, x, y, tokens, pool, ForcedPath, Tiled);
             }
 
             samples[s] = (Now() - start) / iterations;

@@ -165,7 +165,9 @@ internal static unsafe partial class QuantDot
             return DotBlocks32Scalar(type, w, a, blocks);
         }
 
-        if (path == SimdPath.Vector512)
+        // Measured on Zen (AVX-512 + AVX-VNNI): the 256-bit VNNI kernel is faster for short rows (256 columns: 6.2 vs
+        // 10.5 µs per 256×256 product), the 512-bit kernel for long ones (4096 columns: 1.51 vs 1.86 ms per 4096²).
+        if (path == SimdPath.Vector512 && blocks >= Blocks32Vector512MinBlocks)
         {
             return DotBlocks32V512(type, w, a, blocks);
         }
@@ -207,6 +209,9 @@ internal static unsafe partial class QuantDot
 
         return sum;
     }
+
+    /// <summary>Rows of at least this many 32-element blocks use the 512-bit kernel; shorter rows the 256-bit one.</summary>
+    internal const int Blocks32Vector512MinBlocks = 64;
 
     /// <summary>Bytes of a 32-element block, without the general layout table (this runs once per weight row).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
