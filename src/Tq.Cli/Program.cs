@@ -6,5 +6,10 @@ root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PerplexityCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(TokenizeCommand.Create());
+root.Subcommands.Add(PullCommand.Create());
+root.Subcommands.Add(ListCommand.Create());
+root.Subcommands.Add(TemplateCommand.Create());
+root.Subcommands.Add(BenchmarkCommand.Create());
 
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -69,7 +69,7 @@ internal static class InfoCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"norm eps     rms {info.RmsNormEpsilon}, layer {info.LayerNormEpsilon}"));
         PrintTokenizer(output, file.Metadata);
 
-        long valuesPerToken = (long)info.BlockCount * info.HeadCountKv * (info.KeyLength + info.ValueLength);
+        long valuesPerToken = info.HeadCountKvPerLayer.Sum(h => (long)h) * (info.KeyLength + info.ValueLength);
         output.WriteLine("KV cache per 1,000 tokens:");
         output.WriteLine($"  F16        {FormatBytes(valuesPerToken * 2 * 1000)}");
         output.WriteLine($"  Q8_0       {FormatBytes(valuesPerToken * 1000 * GgmlTypeInfo.TypeSize(GgmlType.Q8_0) / GgmlTypeInfo.BlockSize(GgmlType.Q8_0))}");

@@ -17,15 +17,32 @@ internal sealed class BpeEncoder
         return byRank != 0 ? byRank : a.Left.CompareTo(b.Left);
     });
 
+    private const int ReusedQueueLimit = 4096;
+
+    [ThreadStatic]
+    private static PriorityQueue<Bigram, Bigram>? t_queue;
+
     private readonly ByteSpanMap _tokens;
     private readonly ByteSpanMap _merges;
     private readonly bool _ignoreMerges;
+    private readonly int[]? _byteTokens;
+    private readonly bool _newlineWords;
 
-    public BpeEncoder(ByteSpanMap tokens, ByteSpanMap merges, bool ignoreMerges)
+    /// <param name="tokens">Token ids by raw bytes (byte-level) or by UTF-8 text (SentencePiece-style BPE).</param>
+    /// <param name="merges">Merge ranks keyed by <see cref="MergeKey"/>.</param>
+    /// <param name="ignoreMerges">A word that is itself a token is emitted whole (Llama 3).</param>
+    /// <param name="byteTokens">
+    /// Null for GPT-2 byte-level BPE (one symbol per raw byte). Otherwise the vocabulary is SentencePiece-style
+    /// (Gemma 4): symbols are UTF-8 characters and unknown symbols fall back to these <c>&lt;0xXX&gt;</c> tokens.
+    /// </param>
+    /// <param name="newlineWords">Gemma 4: a word made only of newlines that is a token is emitted whole.</param>
+    public BpeEncoder(ByteSpanMap tokens, ByteSpanMap merges, bool ignoreMerges, int[]? byteTokens = null, bool newlineWords = false)
     {
         _tokens = tokens;
         _merges = merges;
         _ignoreMerges = ignoreMerges;
+        _byteTokens = byteTokens;
+        _newlineWords = newlineWords;
     }
 
     /// <summary>The merge-table key for a pair: the left length (2 bytes) then both byte strings.</summary>
@@ -45,7 +62,7 @@ internal sealed class BpeEncoder
             return;
         }
 
-        if (_ignoreMerges)
+        if (_ignoreMerges || (_newlineWords && !word.ContainsAnyExcept((byte)'\n')))
         {
             int whole = _tokens.Find(word);
             if (whole >= 0)
@@ -59,13 +76,22 @@ internal sealed class BpeEncoder
         byte[] keyBuffer = ArrayPool<byte>.Shared.Rent(word.Length + 2);
         try
         {
-            int count = word.Length;
-            for (int i = 0; i < count; i++)
+            int count = 0;
+            for (int offset = 0; offset < word.Length;)
             {
-                symbols[i] = new Symbol { Start = i, Length = 1, Prev = i - 1, Next = i + 1 == count ? -1 : i + 1 };
+                int n = _byteTokens is null ? 1 : Math.Min(SpmEncoder.Utf8Length(word[offset]), word.Length - offset);
+                symbols[count] = new Symbol { Start = offset, Length = n, Prev = count - 1 };
+                offset += n;
+                symbols[count].Next = offset == word.Length ? -1 : count + 1;
+                count++;
             }
 
-            var queue = new PriorityQueue<Bigram, Bigram>(count, s_order);
+            // Short inputs reuse one queue per thread (nothing allocated per word); long ones get their own so a
+            // thread does not keep a huge queue alive after one big text.
+            PriorityQueue<Bigram, Bigram> queue = count <= ReusedQueueLimit
+                ? t_queue ??= new PriorityQueue<Bigram, Bigram>(s_order)
+                : new PriorityQueue<Bigram, Bigram>(count, s_order);
+            queue.Clear();
             for (int i = 1; i < count; i++)
             {
                 TryAddBigram(word, symbols, keyBuffer, queue, i - 1, i);
@@ -99,6 +125,19 @@ internal sealed class BpeEncoder
                 if (id >= 0)
                 {
                     output.Add(id);
+                    continue;
+                }
+
+                if (_byteTokens is not null)
+                {
+                    foreach (byte b in piece)
+                    {
+                        if (_byteTokens[b] >= 0)
+                        {
+                            output.Add(_byteTokens[b]);
+                        }
+                    }
+
                     continue;
                 }
 

@@ -1,7 +1,3 @@
-using System.Buffers;
-using System.Globalization;
-using System.Text;
-
 namespace Tq.Core.Tokenization;
 
 /// <summary>llama.cpp's <c>unicode_cpt_flags</c> categories for one code point, from .NET's Unicode tables.</summary>
@@ -18,58 +14,4 @@ internal enum CodepointFlags : ushort
     Symbol = 0x0040,
     Control = 0x0080,
     Whitespace = 0x0100,
-}
-
-/// <summary>Classifies code points the way llama.cpp's <c>unicode_cpt_flags_from_cpt</c> does.</summary>
-internal static class Codepoints
-{
-    public static CodepointFlags Flags(int codePoint)
-    {
-        if (codePoint < 0 || codePoint > 0x10FFFF)
-        {
-            return CodepointFlags.Undefined;
-        }
-
-        CodepointFlags category = CharUnicodeInfo.GetUnicodeCategory(codePoint) switch
-        {
-            UnicodeCategory.DecimalDigitNumber or UnicodeCategory.LetterNumber or UnicodeCategory.OtherNumber => CodepointFlags.Number,
-            UnicodeCategory.UppercaseLetter or UnicodeCategory.LowercaseLetter or UnicodeCategory.TitlecaseLetter
-                or UnicodeCategory.ModifierLetter or UnicodeCategory.OtherLetter => CodepointFlags.Letter,
-            UnicodeCategory.SpaceSeparator or UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator => CodepointFlags.Separator,
-            UnicodeCategory.NonSpacingMark or UnicodeCategory.SpacingCombiningMark or UnicodeCategory.EnclosingMark => CodepointFlags.AccentMark,
-            UnicodeCategory.ConnectorPunctuation or UnicodeCategory.DashPunctuation or UnicodeCategory.OpenPunctuation
-                or UnicodeCategory.ClosePunctuation or UnicodeCategory.InitialQuotePunctuation or UnicodeCategory.FinalQuotePunctuation
-                or UnicodeCategory.OtherPunctuation => CodepointFlags.Punctuation,
-            UnicodeCategory.MathSymbol or UnicodeCategory.CurrencySymbol or UnicodeCategory.ModifierSymbol or UnicodeCategory.OtherSymbol => CodepointFlags.Symbol,
-            UnicodeCategory.Control or UnicodeCategory.Format or UnicodeCategory.Surrogate or UnicodeCategory.PrivateUse => CodepointFlags.Control,
-            _ => CodepointFlags.Undefined,
-        };
-
-        // Unicode White_Space (the set llama.cpp's tables use) is exactly .NET's Rune.IsWhiteSpace.
-        if (Rune.IsValid(codePoint) && Rune.IsWhiteSpace(new Rune(codePoint)))
-        {
-            category |= CodepointFlags.Whitespace;
-        }
-
-        return category;
-    }
-
-    /// <summary>Decodes UTF-8 into code points (input from .NET strings is always valid UTF-8).</summary>
-    public static int[] FromUtf8(ReadOnlySpan<byte> utf8, out int[] byteOffsets)
-    {
-        var cpts = new List<int>(utf8.Length);
-        var offsets = new List<int>(utf8.Length + 1);
-        int i = 0;
-        while (i < utf8.Length)
-        {
-            offsets.Add(i);
-            OperationStatus status = Rune.DecodeFromUtf8(utf8[i..], out Rune rune, out int consumed);
-            cpts.Add(status == OperationStatus.Done ? rune.Value : 0xFFFD);
-            i += Math.Max(consumed, 1);
-        }
-
-        offsets.Add(utf8.Length);
-        byteOffsets = [.. offsets];
-        return [.. cpts];
-    }
 }

@@ -37,6 +37,7 @@ public sealed class Tokenizer
     private readonly BpeEncoder? _bpe;
     private readonly PreTokenizer? _preTokenizer;
     private readonly bool _cleanSpaces;
+    private readonly bool _escapeWhitespace;
 
     private Tokenizer(GgufMetadata metadata)
     {
@@ -45,8 +46,8 @@ public sealed class Tokenizer
         Kind = model switch
         {
             "llama" => TokenizerKind.SentencePiece,
-            "gpt2" => TokenizerKind.BytePairEncoding,
-            _ => throw new NotSupportedException($"The tokenizer model '{model}' (tokenizer.ggml.model) is not supported; supported: 'llama' (SentencePiece) and 'gpt2' (byte-level BPE)."),
+            "gpt2" or "gemma4" => TokenizerKind.BytePairEncoding,
+            _ => throw new NotSupportedException($"The tokenizer model '{model}' (tokenizer.ggml.model) is not supported; supported: 'llama' (SentencePiece), 'gpt2' (byte-level BPE) and 'gemma4' (SentencePiece-style BPE)."),
         };
 
         if (!metadata.TryGetValue("tokenizer.ggml.tokens", out GgufValue? tokensValue))
@@ -100,10 +101,20 @@ public sealed class Tokenizer
         }
         else
         {
-            (bos, eos, unk) = (11, 11, -1);
+            // Gemma 4 ('gemma4' model, or a 'gpt2' model with a Gemma-style pre) is BPE over SentencePiece-style text:
+            // spaces escaped to '▁', raw UTF-8 symbols, <0xXX> byte fallback, no GPT-2 byte mapping.
+            if (model == "gemma4")
+            {
+                PreTokenizerName = "gemma4";
+            }
+
+            _escapeWhitespace = PreTokenizerName is "gemma4" or "granite-embed-multi-311m";
+            (bos, eos, unk) = model == "gemma4" ? (-1, -1, -1) : (11, 11, -1);
             _preTokenizer = PreTokenizer.ForName(PreTokenizerName, out bool ignoreMerges, out _cleanSpaces, out bool? preAddBos);
             addBos = preAddBos ?? false;
-            _bpe = new BpeEncoder(BuildRawByteMap(), BuildMerges(metadata), ignoreMerges);
+            _bpe = _escapeWhitespace
+                ? new BpeEncoder(BuildUtf8Map(), BuildMerges(metadata, rawUtf8: true), ignoreMerges, BuildByteTokens(), newlineWords: PreTokenizerName == "gemma4")
+                : new BpeEncoder(BuildRawByteMap(), BuildMerges(metadata, rawUtf8: false), ignoreMerges);
         }
 
         AddSpacePrefix = metadata.GetBooleanOrDefault("tokenizer.ggml.add_space_prefix", AddSpacePrefix);
@@ -116,7 +127,7 @@ public sealed class Tokenizer
         int fimPad = ReadId(metadata, "tokenizer.ggml.fim_pad_token_id", -1);
         int fimRep = ReadId(metadata, "tokenizer.ggml.fim_rep_token_id", -1);
         int fimSep = ReadId(metadata, "tokenizer.ggml.fim_sep_token_id", -1);
-        AddBos = metadata.GetBooleanOrDefault("tokenizer.ggml.add_bos_token", addBos);
+        AddBos = metadata.GetBooleanOrDefault("tokenizer.ggml.add_bos_token", addBos) || PreTokenizerName == "gemma4";
         AddEos = metadata.GetBooleanOrDefault("tokenizer.ggml.add_eos_token", false);
         if ((AddBos && BosId < 0) || (AddEos && EosId < 0))
         {
@@ -215,7 +226,7 @@ public sealed class Tokenizer
     /// <summary>Whether SentencePiece text gets a leading space (<c>tokenizer.ggml.add_space_prefix</c>).</summary>
     public bool AddSpacePrefix { get; }
 
-    /// <summary>Builds the tokenizer of an open GGUF file.</summary>
+    /// <summary>Builds the tokenizer of an open GGUF file; it copies what it needs, so the file may be disposed afterwards.</summary>
     /// <exception cref="NotSupportedException">The tokenizer model or BPE pre-tokenizer is not supported.</exception>
     /// <exception cref="InvalidDataException">The vocabulary metadata is inconsistent.</exception>
     public static Tokenizer FromGguf(GgufFile file)
@@ -290,6 +301,10 @@ public sealed class Tokenizer
             if (_spm is not null)
             {
                 EncodeSpm(raw, AddSpacePrefix && previousSpecial, output);
+            }
+            else if (_escapeWhitespace)
+            {
+                EncodeBpe(raw.ToString().Replace(' ', SpmSpace), output);
             }
             else
             {
@@ -417,11 +432,13 @@ public sealed class Tokenizer
     private void EncodeBpe(ReadOnlySpan<char> raw, List<int> output)
     {
         byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(raw.Length));
+        int[] cpts = ArrayPool<int>.Shared.Rent(utf8.Length);
+        int[] byteOffsets = ArrayPool<int>.Shared.Rent(utf8.Length + 1);
         try
         {
-            int count = Encoding.UTF8.GetBytes(raw, utf8);
-            int[] cpts = Codepoints.FromUtf8(utf8.AsSpan(0, count), out int[] byteOffsets);
-            List<int> words = _preTokenizer!.Split(cpts);
+            int byteCount = Encoding.UTF8.GetBytes(raw, utf8);
+            int count = Codepoints.FromUtf8(utf8.AsSpan(0, byteCount), cpts, byteOffsets);
+            List<int> words = _preTokenizer!.Split(cpts.AsSpan(0, count));
             int start = 0;
             foreach (int length in words)
             {
@@ -433,6 +450,8 @@ public sealed class Tokenizer
         }
         finally
         {
+            ArrayPool<int>.Shared.Return(byteOffsets);
+            ArrayPool<int>.Shared.Return(cpts);
             ArrayPool<byte>.Shared.Return(utf8);
         }
     }
@@ -605,7 +624,12 @@ public sealed class Tokenizer
 
         if ((attributes & TokenAttributes.Normal) == 0)
         {
-            return [];
+            return (attributes & TokenAttributes.Byte) != 0 && ParseByteToken(text) is int raw and >= 0 ? [(byte)raw] : [];
+        }
+
+        if (_escapeWhitespace)
+        {
+            return Encoding.UTF8.GetBytes(text.Replace(SpmSpace, ' '));
         }
 
         // llama_decode_text: map each character back to its byte; characters outside the mapping are shown as llama.cpp does.
@@ -681,7 +705,7 @@ public sealed class Tokenizer
         return map;
     }
 
-    private static ByteSpanMap BuildMerges(GgufMetadata metadata)
+    private static ByteSpanMap BuildMerges(GgufMetadata metadata, bool rawUtf8)
     {
         if (!metadata.TryGetValue("tokenizer.ggml.merges", out GgufValue? mergesValue))
         {
@@ -701,7 +725,11 @@ public sealed class Tokenizer
                 continue;
             }
 
-            if (ByteLevelMapping.TryDecode(merge[..space], left) && ByteLevelMapping.TryDecode(merge[(space + 1)..], right))
+            if (rawUtf8)
+            {
+                map.TryAdd(BpeEncoder.MergeKey(Encoding.UTF8.GetBytes(merge[..space]), Encoding.UTF8.GetBytes(merge[(space + 1)..])), rank);
+            }
+            else if (ByteLevelMapping.TryDecode(merge[..space], left) && ByteLevelMapping.TryDecode(merge[(space + 1)..], right))
             {
                 map.TryAdd(BpeEncoder.MergeKey(left.ToArray(), right.ToArray()), rank);
             }

@@ -62,18 +62,40 @@ public sealed class TokenizerVocabTests
         }
     }
 
-    [Fact]
-    public void FromGguf_Gemma4Vocabulary_ThrowsNotSupportedNamingTheModel()
+    [Theory]
+    [InlineData("bert")]
+    [InlineData("t5")]
+    [InlineData("rwkv")]
+    public void FromMetadata_UnsupportedTokenizerModel_ThrowsNotSupportedNamingTheModel(string model)
     {
-        // gemma-4's metadata has an array head_count_kv the reader rejects in GgufModelInfo, but Open only parses.
-        using GgufFile file = GgufFile.Open(TestPaths.Vocab("ggml-vocab-gemma-4.gguf"));
+        var values = new Dictionary<string, GgufValue>(StringComparer.Ordinal)
+        {
+            ["tokenizer.ggml.model"] = new GgufValue(GgufValueType.String, model),
+            ["tokenizer.ggml.tokens"] = new GgufValue(GgufValueType.Array, new[] { "a", "b" }, GgufValueType.String),
+        };
 
-        NotSupportedException ex = Assert.Throws<NotSupportedException>(() => Tokenizer.FromGguf(file));
+        NotSupportedException ex = Assert.Throws<NotSupportedException>(() => Tokenizer.FromMetadata(new GgufMetadata(values, [.. values.Keys])));
 
-        Assert.Contains("gemma4", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{model}'", ex.Message, StringComparison.Ordinal);
     }
 
-    private static bool CleansSpaces(string vocab) => vocab is "llama-bpe" or "gpt-2" or "falcon" or "mpt" or "starcoder" or "refact";
+    [Fact]
+    public void FromMetadata_UnknownBpePreTokenizer_ThrowsNotSupportedNamingIt()
+    {
+        var values = new Dictionary<string, GgufValue>(StringComparer.Ordinal)
+        {
+            ["tokenizer.ggml.model"] = new GgufValue(GgufValueType.String, "gpt2"),
+            ["tokenizer.ggml.pre"] = new GgufValue(GgufValueType.String, "no-such-pre"),
+            ["tokenizer.ggml.tokens"] = new GgufValue(GgufValueType.Array, new[] { "a", "b" }, GgufValueType.String),
+            ["tokenizer.ggml.merges"] = new GgufValue(GgufValueType.Array, new[] { "a b" }, GgufValueType.String),
+        };
+
+        NotSupportedException ex = Assert.Throws<NotSupportedException>(() => Tokenizer.FromMetadata(new GgufMetadata(values, [.. values.Keys])));
+
+        Assert.Contains("'no-such-pre'", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static bool CleansSpaces(string vocab) => vocab is "llama-bpe" or "gpt-2" or "falcon" or "mpt" or "starcoder" or "refact" or "gemma-4";
 
     // An independent restatement of llama.cpp's clean_up_tokenization_spaces, on strings.
     private static string LlamaCleanSpaces(string text) => text

@@ -13,11 +13,11 @@ namespace Tq.Core.Tests.Tokenization;
 /// </summary>
 internal static class VocabTestVectors
 {
-    /// <summary>The vocabularies whose tokenizer type is supported (every one but Gemma 4's SPM-style BPE).</summary>
+    /// <summary>Every vocabulary llama.cpp ships test vectors for in <c>../shared/models/vocab</c>.</summary>
     public static readonly string[] Supported =
     [
         "llama-spm", "phi-3", "llama-bpe", "qwen2", "qwen35", "gpt-2", "deepseek-llm", "deepseek-coder", "falcon", "mpt",
-        "starcoder", "refact", "command-r",
+        "starcoder", "refact", "command-r", "gemma-4",
     ];
 
     private static readonly ConcurrentDictionary<string, Lazy<Tokenizer>> s_tokenizers = new(StringComparer.Ordinal);

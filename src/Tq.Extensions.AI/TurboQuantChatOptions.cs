@@ -1,0 +1,96 @@
+using Tq.Extensions.AI.ToolCalling;
+
+namespace Tq.Extensions.AI;
+
+/// <summary>
+/// The settings of a TurboQuant chat client: the model, the KV-cache compression, the resources and the default
+/// sampling. Plain settable properties, so the class binds from configuration (for example the <c>TurboQuant</c>
+/// section of <c>appsettings.json</c>); <see cref="TurboQuantChatOptionsValidator"/> checks it at startup.
+/// </summary>
+public sealed class TurboQuantChatOptions
+{
+    /// <summary>The bit widths <see cref="BitsK"/> and <see cref="BitsV"/> accept: 2, 2.5, 3, 3.5, 4, 8 and 16 (16 = FP16 cache).</summary>
+    public static IReadOnlyList<float> AllowedBits { get; } = [2f, 2.5f, 3f, 3.5f, 4f, 8f, 16f];
+
+    /// <summary>
+    /// The model: a <c>.gguf</c> file path, or the name of a model downloaded with <c>tq pull</c>
+    /// (<c>file.gguf</c>, <c>owner/repo/file.gguf</c> or <c>hf:owner/repo/file.gguf</c>), looked up in
+    /// <see cref="ModelCacheDirectory"/>. Required.
+    /// </summary>
+    public string? ModelPath { get; set; }
+
+    /// <summary>The model cache folder that names in <see cref="ModelPath"/> are looked up in; null means <c>$TQ_MODELS</c> or <c>~/.cache/tq/models</c>.</summary>
+    public string? ModelCacheDirectory { get; set; }
+
+    /// <summary>
+    /// Bits per key coordinate in the compressed cache (default 4): 2, 2.5, 3, 3.5 or 4 for TurboQuant codes, 8 for
+    /// Q8_0, 16 for an uncompressed FP16 cache. Key precision dominates quality, so keep it at 4 or more.
+    /// </summary>
+    public float BitsK { get; set; } = 4f;
+
+    /// <summary>Bits per value coordinate (default 2; values tolerate low precision): the same choices as <see cref="BitsK"/>.</summary>
+    public float BitsV { get; set; } = 2f;
+
+    /// <summary>The first tokens of every sequence kept in FP16 (attention sinks; default 4).</summary>
+    public int SinkTokens { get; set; } = 4;
+
+    /// <summary>
+    /// The most recent tokens kept in FP16 before they are compressed (default 32): the tokens attention weighs most,
+    /// and a batch size that amortises compression. 0 compresses every token at once.
+    /// </summary>
+    public int RecentWindow { get; set; } = 32;
+
+    /// <summary>The first and last layers kept at full precision, counted at each end (default 2: layers 0, 1, L-2, L-1).</summary>
+    public int BoundaryLayers { get; set; } = 2;
+
+    /// <summary>Compress keys before the rotary embedding is applied (default true): pre-RoPE keys quantize better.</summary>
+    public bool PreRopeKeys { get; set; } = true;
+
+    /// <summary>Add the 1-bit QJL residual to the key codes (default false: it costs a bit per coordinate for little gain at 4 bits).</summary>
+    public bool UseQjl { get; set; }
+
+    /// <summary>The context window in tokens; 0 (the default) uses the model's trained context length.</summary>
+    public int ContextSize { get; set; }
+
+    /// <summary>The worker threads of the forward pass; 0 (the default) uses every core.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>How many requests are generated at once, each with its own session and KV cache (default 4); further requests wait.</summary>
+    public int MaxConcurrentSessions { get; set; } = 4;
+
+    /// <summary>A bound on the total KV-cache memory of all sessions in bytes; 0 (the default) means unbounded.</summary>
+    public long MaxKvCacheBytes { get; set; }
+
+    /// <summary>Load the model when the client is created rather than on the first request (default false).</summary>
+    public bool EagerLoad { get; set; }
+
+    /// <summary>
+    /// A chat template to use instead of the model's <c>tokenizer.chat_template</c>: the name of a built-in template or
+    /// the Jinja text itself; null uses the model's.
+    /// </summary>
+    public string? ChatTemplate { get; set; }
+
+    /// <summary>The tool-call syntax of the model; <see cref="ToolCallFormat.Auto"/> (the default) detects it from the chat template.</summary>
+    public ToolCallFormat ToolCallFormat { get; set; } = ToolCallFormat.Auto;
+
+    /// <summary>The sampling seed when a request gives none; null draws a random seed per request.</summary>
+    public long? Seed { get; set; }
+
+    /// <summary>The default sampling temperature (0.8); 0 is greedy. A request's <c>ChatOptions.Temperature</c> overrides it.</summary>
+    public float Temperature { get; set; } = 0.8f;
+
+    /// <summary>The default nucleus-sampling probability mass (0.95; 1 disables it). <c>ChatOptions.TopP</c> overrides it.</summary>
+    public float TopP { get; set; } = 0.95f;
+
+    /// <summary>The default number of most likely tokens sampled from (40; 0 disables it). <c>ChatOptions.TopK</c> overrides it.</summary>
+    public int TopK { get; set; } = 40;
+
+    /// <summary>The default min-p: tokens less likely than this fraction of the most likely one are dropped (0.05; 0 disables it).</summary>
+    public float MinP { get; set; } = 0.05f;
+
+    /// <summary>The default repetition penalty (1 = none), applied to recently generated tokens.</summary>
+    public float RepetitionPenalty { get; set; } = 1f;
+
+    /// <summary>The default cap on generated tokens; null generates until the model stops or the context is full. <c>ChatOptions.MaxOutputTokens</c> overrides it.</summary>
+    public int? MaxOutputTokens { get; set; }
+}
