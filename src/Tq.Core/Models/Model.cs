@@ -47,7 +47,8 @@ public sealed unsafe class Model : IDisposable
             throw new NotSupportedException($"RoPE scaling '{scaling}' is not supported; supported: none, linear.");
         }
 
-        Rope = new RotaryEmbedding(Architecture.RopeStyle, Info.KeyLength, Info.RopeDimensionCount, Info.RopeFreqBase, freqScale);
+        float[]? freqFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector("rope_freqs.weight", Info.RopeDimensionCount / 2) : null;
+        Rope = new RotaryEmbedding(Architecture.RopeStyle, Info.KeyLength, Info.RopeDimensionCount, Info.RopeFreqBase, freqScale, freqFactors);
 
         int dim = Info.EmbeddingLength;
         int vocab = Info.VocabularySize;
