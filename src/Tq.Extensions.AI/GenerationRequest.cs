@@ -50,7 +50,7 @@ internal sealed class GenerationRequest
             throw new ArgumentException($"ChatOptions.ModelId '{modelId}' names another model; this client serves '{engine.ModelId}'.", nameof(options));
         }
 
-        SamplerOptions sampler = CreateSamplerOptions(client, options);
+        SamplerOptions sampler = CreateSamplerOptions(engine.Options, client, options);
         Tokenizer tokenizer = engine.Tokenizer;
         ToolCallFormat format = engine.ToolCallFormat;
         IList<AITool>? tools = options?.Tools is { Count: > 0 } t && options.ToolMode is not NoneChatToolMode && format != ToolCallFormat.None ? t : null;
@@ -106,7 +106,7 @@ internal sealed class GenerationRequest
             throw new ArgumentOutOfRangeException(nameof(options), requested, "ChatOptions.MaxOutputTokens must be positive.");
         }
 
-        requested ??= engine.Options.DefaultMaxOutputTokens > 0 ? engine.Options.DefaultMaxOutputTokens : int.MaxValue;
+        requested ??= engine.Options.MaxOutputTokens ?? int.MaxValue;
 
         // The last sampled token is never evaluated, so a full context still leaves room for one.
         int maxTokens = Math.Min(requested.Value, context - tokens.Count + 1);
@@ -114,9 +114,17 @@ internal sealed class GenerationRequest
         return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json);
     }
 
-    private static SamplerOptions CreateSamplerOptions(IChatClient client, ChatOptions? options)
+    private static SamplerOptions CreateSamplerOptions(TurboQuantChatOptions defaults, IChatClient client, ChatOptions? options)
     {
-        var sampler = new SamplerOptions();
+        var sampler = new SamplerOptions
+        {
+            Temperature = defaults.Temperature,
+            TopP = defaults.TopP,
+            TopK = defaults.TopK,
+            MinP = defaults.MinP,
+            RepeatPenalty = defaults.RepetitionPenalty,
+            Seed = defaults.Seed is long defaultSeed ? unchecked((ulong)defaultSeed) : null,
+        };
         if (options?.RawRepresentationFactory?.Invoke(client) is SamplerOptions raw)
         {
             sampler = new SamplerOptions

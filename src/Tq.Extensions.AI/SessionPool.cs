@@ -19,6 +19,7 @@ internal sealed class SessionPool : IDisposable
     private readonly SessionOptions _options;
     private readonly SemaphoreSlim _slots;
     private readonly List<PooledSession> _idle = [];
+    private readonly List<PooledSession> _all = [];
     private readonly object _lock = new();
     private int _live;
     private long _clock;
@@ -29,16 +30,20 @@ internal sealed class SessionPool : IDisposable
         _model = model;
         _options = options;
         F16BytesPerToken = (long)model.LayerCount * model.Info.HeadCountKv * (model.Info.KeyLength + model.Info.ValueLength) * sizeof(ushort);
-        BytesPerToken = F16BytesPerToken;
-        BytesPerSession = BytesPerToken * options.ContextLength;
+
+        // The first session measures the cache kind's real size; it then waits idle for the first request.
+        var first = new PooledSession(model.CreateSession(options));
+        BytesPerToken = first.Session.KvCacheBytesPerToken;
+        BytesPerSession = Math.Max(first.Session.KvCacheBytes, BytesPerToken * options.ContextLength);
         int max = maxConcurrentSessions;
         if (maxKvCacheBytes > 0)
         {
             long fit = maxKvCacheBytes / BytesPerSession;
             if (fit < 1)
             {
+                first.Session.Dispose();
                 throw new InvalidOperationException(
-                    $"MaxKvCacheBytes ({maxKvCacheBytes:N0}) cannot hold one session: a {options.ContextLength}-token KV cache takes {BytesPerSession:N0} bytes. Raise MaxKvCacheBytes or lower ContextLength.");
+                    $"MaxKvCacheBytes ({maxKvCacheBytes:N0}) cannot hold one session: a {options.ContextLength}-token KV cache takes up to {BytesPerSession:N0} bytes. Raise MaxKvCacheBytes, lower ContextSize or use fewer bits.");
             }
 
             max = (int)Math.Min(max, fit);
@@ -46,6 +51,10 @@ internal sealed class SessionPool : IDisposable
 
         MaxSessions = max;
         _slots = new SemaphoreSlim(max, max);
+        _all.Add(first);
+        _idle.Add(first);
+        _live = 1;
+        TurboQuantTelemetry.Register(this);
     }
 
     /// <summary>The most sessions alive at once.</summary>
@@ -57,7 +66,7 @@ internal sealed class SessionPool : IDisposable
     /// <summary>KV-cache bytes per token of an FP16 cache.</summary>
     public long F16BytesPerToken { get; }
 
-    /// <summary>KV-cache bytes of one session (its caches are allocated for the whole context).</summary>
+    /// <summary>KV-cache bytes of one session at full context (the bound <c>MaxKvCacheBytes</c> is checked against).</summary>
     public long BytesPerSession { get; }
 
     /// <summary>Live sessions, busy sessions and their KV-cache bytes.</summary>
@@ -65,7 +74,13 @@ internal sealed class SessionPool : IDisposable
     {
         lock (_lock)
         {
-            return (_live, _live - _idle.Count, _live * BytesPerSession);
+            long bytes = 0;
+            foreach (PooledSession session in _all)
+            {
+                bytes += session.Session.KvCacheBytes;
+            }
+
+            return (_live, _live - _idle.Count, bytes);
         }
     }
 
@@ -97,9 +112,15 @@ internal sealed class SessionPool : IDisposable
                     }
                 }
 
-                if (best < 0 && _live == MaxSessions && _idle.Count > 0)
+                if (best < 0)
                 {
-                    best = 0; // the least recently used (the list is kept in return order)
+                    // No shared prefix: an empty session costs nothing to take; at the bound, evict the least recently
+                    // used one (the list is kept in return order).
+                    best = _idle.FindIndex(p => p.Session.Length == 0);
+                    if (best < 0 && _live == MaxSessions && _idle.Count > 0)
+                    {
+                        best = 0;
+                    }
                 }
 
                 if (best >= 0)
@@ -115,7 +136,11 @@ internal sealed class SessionPool : IDisposable
             try
             {
                 var session = new PooledSession(_model.CreateSession(_options));
-                TurboQuantTelemetry.KvCacheBytes.Add(session.Session.KvCacheBytes);
+                lock (_lock)
+                {
+                    _all.Add(session);
+                }
+
                 return session;
             }
             catch
@@ -142,7 +167,8 @@ internal sealed class SessionPool : IDisposable
         {
             if (_disposed)
             {
-                DisposeSession(session);
+                _all.Remove(session);
+                session.Session.Dispose();
                 return;
             }
 
@@ -171,9 +197,10 @@ internal sealed class SessionPool : IDisposable
         lock (_lock)
         {
             _live--;
+            _all.Remove(session);
         }
 
-        DisposeSession(session);
+        session.Session.Dispose();
         _slots.Release();
     }
 
@@ -201,19 +228,15 @@ internal sealed class SessionPool : IDisposable
             }
 
             _disposed = true;
+            TurboQuantTelemetry.Unregister(this);
             foreach (PooledSession session in _idle)
             {
-                DisposeSession(session);
+                _all.Remove(session);
+                session.Session.Dispose();
             }
 
             _live -= _idle.Count;
             _idle.Clear();
         }
-    }
-
-    private static void DisposeSession(PooledSession session)
-    {
-        TurboQuantTelemetry.KvCacheBytes.Add(-session.Session.KvCacheBytes);
-        session.Session.Dispose();
     }
 }

@@ -19,6 +19,9 @@ public sealed class TurboQuantChatOptions
     /// </summary>
     public string? ModelPath { get; set; }
 
+    /// <summary>The model id reported in responses and <c>ChatClientMetadata</c>; null uses the file name without <c>.gguf</c>.</summary>
+    public string? ModelId { get; set; }
+
     /// <summary>The model cache folder that names in <see cref="ModelPath"/> are looked up in; null means <c>$TQ_MODELS</c> or <c>~/.cache/tq/models</c>.</summary>
     public string? ModelCacheDirectory { get; set; }
 
@@ -51,6 +54,12 @@ public sealed class TurboQuantChatOptions
 
     /// <summary>The context window in tokens; 0 (the default) uses the model's trained context length.</summary>
     public int ContextSize { get; set; }
+
+    /// <summary>The most prompt tokens evaluated per forward pass (llama.cpp's <c>n_ubatch</c>; default 512).</summary>
+    public int BatchSize { get; set; } = 512;
+
+    /// <summary>How many times an answer whose tool call is malformed is generated again, with another seed, before an error is raised (default 2).</summary>
+    public int MaxToolCallRetries { get; set; } = 2;
 
     /// <summary>The worker threads of the forward pass; 0 (the default) uses every core.</summary>
     public int Threads { get; set; }

@@ -40,6 +40,17 @@ public sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQuant
         CheckNotNegative(nameof(options.ContextSize), options.ContextSize, failures);
         CheckNotNegative(nameof(options.Threads), options.Threads, failures);
         CheckNotNegative(nameof(options.MaxKvCacheBytes), options.MaxKvCacheBytes, failures);
+        CheckNotNegative(nameof(options.MaxToolCallRetries), options.MaxToolCallRetries, failures);
+        if (options.BatchSize < 1)
+        {
+            failures.Add(Invariant($"BatchSize is {options.BatchSize}; it must be at least 1."));
+        }
+
+        if ((options.BitsK == 16f) != (options.BitsV == 16f))
+        {
+            failures.Add(Invariant($"BitsK is {options.BitsK} and BitsV is {options.BitsV}; 16 (the FP16 cache) applies to keys and values together: set both to 16, or neither."));
+        }
+
         if (options.MaxConcurrentSessions < 1)
         {
             failures.Add(Invariant($"MaxConcurrentSessions is {options.MaxConcurrentSessions}; it must be at least 1."));

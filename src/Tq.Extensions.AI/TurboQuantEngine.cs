@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Tq.Core.Cache;
 using Tq.Core.Hub;
 using Tq.Core.Inference;
 using Tq.Core.Models;
@@ -16,7 +17,7 @@ namespace Tq.Extensions.AI;
 /// <see cref="TurboQuantChatClient"/> and the Semantic Kernel adapter run their requests on it.
 /// </summary>
 /// <remarks>
-/// The model is loaded on first use, or at construction when <see cref="TurboQuantChatOptions.LoadEagerly"/> is set;
+/// The model is loaded on first use, or at construction when <see cref="TurboQuantChatOptions.EagerLoad"/> is set;
 /// loading is thread-safe and happens once. All members are safe to call concurrently.
 /// </remarks>
 public sealed class TurboQuantEngine : IDisposable
@@ -40,10 +41,11 @@ public sealed class TurboQuantEngine : IDisposable
 
         Options = options;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger<TurboQuantEngine>();
-        ModelPath = new ModelStore(options.ModelStorePath).Resolve(options.ModelPath!);
+        ModelPath = new ModelStore(options.ModelCacheDirectory).Resolve(options.ModelPath!);
+        KvCache = CreateKvCacheOptions(options);
         ModelId = string.IsNullOrWhiteSpace(options.ModelId) ? Path.GetFileNameWithoutExtension(ModelPath) : options.ModelId;
         _state = new Lazy<LoadedState>(LoadCore, LazyThreadSafetyMode.ExecutionAndPublication);
-        if (options.LoadEagerly)
+        if (options.EagerLoad)
         {
             Load();
         }
@@ -76,8 +78,8 @@ public sealed class TurboQuantEngine : IDisposable
     /// <summary>Tokens one session holds (prompt plus output).</summary>
     public int ContextLength => State.ContextLength;
 
-    /// <summary>The KV cache kind sessions use: <c>F16</c> (the TurboQuant cache kind is not in this build yet).</summary>
-    public string KvCacheKind { get; } = "F16";
+    /// <summary>The KV-cache settings of every session, mapped from <see cref="TurboQuantChatOptions.BitsK"/>, <see cref="TurboQuantChatOptions.BitsV"/> and the other cache options.</summary>
+    public KvCacheOptions KvCache { get; }
 
     internal SessionPool Sessions => State.Sessions;
 
@@ -98,12 +100,12 @@ public sealed class TurboQuantEngine : IDisposable
     {
         if (!IsLoaded)
         {
-            return new TurboQuantEngineStatistics(false, 0, 0, 0, 0, 0, KvCacheKind, 0, 0);
+            return new TurboQuantEngineStatistics(false, 0, 0, 0, 0, 0, KvCache.Kind, 0, 0);
         }
 
         LoadedState s = State;
         (int live, int busy, long bytes) = s.Sessions.Snapshot();
-        return new TurboQuantEngineStatistics(true, live, busy, s.Sessions.MaxSessions, bytes, s.Sessions.BytesPerToken, KvCacheKind, s.Sessions.F16BytesPerToken, s.ContextLength);
+        return new TurboQuantEngineStatistics(true, live, busy, s.Sessions.MaxSessions, bytes, s.Sessions.BytesPerToken, KvCache.Kind, s.Sessions.F16BytesPerToken, s.ContextLength);
     }
 
     /// <summary>Releases every session and unmaps the model.</summary>
@@ -137,24 +139,19 @@ public sealed class TurboQuantEngine : IDisposable
             ToolCallFormat format = Options.ToolCallFormat == ToolCallFormat.Auto
                 ? ToolCallParser.DetectFormat(template.Source)
                 : Options.ToolCallFormat;
-            int context = Options.ContextLength > 0 ? Options.ContextLength : model.TrainedContextLength;
+            int context = Options.ContextSize > 0 ? Options.ContextSize : model.TrainedContextLength;
             if (context <= 0)
             {
-                throw new InvalidOperationException($"Model '{ModelPath}' declares no context length; set TurboQuantChatOptions.ContextLength.");
+                throw new InvalidOperationException($"Model '{ModelPath}' declares no context length; set TurboQuantChatOptions.ContextSize.");
             }
 
-            if (Options.BitsK != 0 || Options.BitsV != 0)
-            {
-                TurboQuantLog.TurboQuantUnavailable(_logger, Options.BitsK, Options.BitsV);
-            }
-
-            var sessionOptions = new SessionOptions { ContextLength = context, BatchSize = Options.BatchSize };
+            var sessionOptions = new SessionOptions { ContextLength = context, BatchSize = Options.BatchSize, KvCache = KvCache.Clone() };
             var pool = new SessionPool(model, sessionOptions, Options.MaxConcurrentSessions, Options.MaxKvCacheBytes);
             double elapsedMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
             string architecture = model.ArchitectureName;
             int layers = model.LayerCount, vocabulary = model.VocabularySize, threads = model.Threads, maxSessions = pool.MaxSessions;
             long bytesPerToken = pool.BytesPerToken;
-            TurboQuantLog.Loaded(_logger, ModelId, architecture, layers, vocabulary, threads, (long)elapsedMs, context, format.ToString(), KvCacheKind, bytesPerToken, maxSessions);
+            TurboQuantLog.Loaded(_logger, ModelId, architecture, layers, vocabulary, threads, (long)elapsedMs, context, format.ToString(), KvCache.Kind.ToString(), bytesPerToken, maxSessions);
             return new LoadedState(model, tokenizer, template, format, context, pool);
         }
         catch
@@ -162,6 +159,40 @@ public sealed class TurboQuantEngine : IDisposable
             model.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// 16/16 bits: the FP16 cache; 8/8: Q8_0 blocks; otherwise TurboQuant codes with the sink, window, boundary-layer
+    /// (Q8_0 there), pre-RoPE and QJL settings.
+    /// </summary>
+    private static KvCacheOptions CreateKvCacheOptions(TurboQuantChatOptions o)
+    {
+        var cache = o switch
+        {
+            { BitsK: 16f, BitsV: 16f } => new KvCacheOptions { Kind = KvCacheKind.F16 },
+            { BitsK: 8f, BitsV: 8f } => new KvCacheOptions { Kind = KvCacheKind.Q8_0 },
+            _ => new KvCacheOptions
+            {
+                Kind = KvCacheKind.TurboQuant,
+                BitsK = o.BitsK,
+                BitsV = o.BitsV,
+                SinkTokens = o.SinkTokens,
+                RecentWindow = o.RecentWindow,
+                BoundaryLayers = o.BoundaryLayers,
+                PreRopeKeys = o.PreRopeKeys,
+                KeyResidualQjl = o.UseQjl,
+            },
+        };
+        try
+        {
+            cache.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"The KV-cache options are not usable: {e.Message}", nameof(o), e);
+        }
+
+        return cache;
     }
 
     private sealed record LoadedState(Model Model, Tokenizer Tokenizer, ChatTemplate Template, ToolCallFormat ToolCallFormat, int ContextLength, SessionPool Sessions);

@@ -1,3 +1,5 @@
+using Tq.Core.Cache;
+
 namespace Tq.Extensions.AI;
 
 /// <summary>A snapshot of a <see cref="TurboQuantEngine"/>'s sessions and KV-cache memory.</summary>
@@ -5,9 +7,9 @@ namespace Tq.Extensions.AI;
 /// <param name="LiveSessions">Sessions alive: busy ones plus idle ones kept for prefix reuse.</param>
 /// <param name="BusySessions">Sessions serving a request now.</param>
 /// <param name="MaxSessions">The most sessions alive at once (from <c>MaxConcurrentSessions</c> and <c>MaxKvCacheBytes</c>).</param>
-/// <param name="KvCacheBytes">Bytes the live sessions' KV caches hold.</param>
+/// <param name="KvCacheBytes">Bytes the live sessions' KV caches hold now.</param>
 /// <param name="KvCacheBytesPerToken">KV-cache bytes per token of the cache kind in use (all layers).</param>
-/// <param name="KvCacheKind">The cache kind (<c>F16</c>, ...).</param>
+/// <param name="KvCacheKind">The cache kind of the sessions.</param>
 /// <param name="F16KvCacheBytesPerToken">What an FP16 cache needs per token, for comparison.</param>
 /// <param name="ContextLength">Tokens one session holds.</param>
 public sealed record TurboQuantEngineStatistics(
@@ -17,6 +19,6 @@ public sealed record TurboQuantEngineStatistics(
     int MaxSessions,
     long KvCacheBytes,
     long KvCacheBytesPerToken,
-    string KvCacheKind,
+    KvCacheKind KvCacheKind,
     long F16KvCacheBytesPerToken,
     int ContextLength);

@@ -10,7 +10,4 @@ internal static partial class TurboQuantLog
 
     [LoggerMessage(2, LogLevel.Information, "Loaded {ModelId} ({Architecture}, {Layers} layers, vocabulary {Vocabulary}, {Threads} threads) in {ElapsedMs} ms; context {Context} tokens, {Format} tool calls, KV cache {Kind} {BytesPerToken} bytes/token, up to {Sessions} sessions")]
     public static partial void Loaded(ILogger logger, string modelId, string architecture, int layers, int vocabulary, int threads, long elapsedMs, int context, string format, string kind, long bytesPerToken, int sessions);
-
-    [LoggerMessage(3, LogLevel.Warning, "BitsK={BitsK}, BitsV={BitsV} asked for a TurboQuant KV cache, which this build does not include yet; sessions use the FP16 cache.")]
-    public static partial void TurboQuantUnavailable(ILogger logger, int bitsK, int bitsV);
 }

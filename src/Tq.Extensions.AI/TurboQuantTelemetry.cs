@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
@@ -25,9 +26,19 @@ internal static class TurboQuantTelemetry
     /// <summary>Prefill speed of a response.</summary>
     public static readonly Histogram<double> PrefillTokensPerSecond = Meter.CreateHistogram<double>("tq.prefill.tokens_per_second", "{token}/s", "Prompt tokens evaluated per second.");
 
-    /// <summary>Bytes held by live sessions' KV caches.</summary>
-    public static readonly UpDownCounter<long> KvCacheBytes = Meter.CreateUpDownCounter<long>("tq.kv_cache.bytes", "By", "Bytes held by the KV caches of live sessions.");
+    private static readonly ConcurrentDictionary<SessionPool, byte> s_pools = new();
+
+    /// <summary>Bytes held by live sessions' KV caches (all engines of the process), observed when collected.</summary>
+    public static readonly ObservableGauge<long> KvCacheBytes = Meter.CreateObservableGauge(
+        "tq.kv_cache.bytes",
+        static () => s_pools.Keys.Sum(p => p.Snapshot().Bytes),
+        "By",
+        "Bytes held by the KV caches of live sessions.");
 
     /// <summary>Seconds a request waited for a free session.</summary>
     public static readonly Histogram<double> SessionWait = Meter.CreateHistogram<double>("tq.session.wait", "s", "Time a request waited for a free session.");
+
+    public static void Register(SessionPool pool) => s_pools.TryAdd(pool, 0);
+
+    public static void Unregister(SessionPool pool) => s_pools.TryRemove(pool, out _);
 }
