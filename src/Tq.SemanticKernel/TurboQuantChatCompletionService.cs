@@ -35,11 +35,22 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
         TurboQuantContextOptions? contextOptions = null,
         ILoggerFactory? loggerFactory = null,
         IServiceProvider? serviceProvider = null)
+        : this(engine, contextOptions, loggerFactory, serviceProvider, null)
+    {
+    }
+
+    // decorate wraps the TurboQuant client below the context guard: tests capture what the client receives.
+    internal TurboQuantChatCompletionService(
+        TurboQuantEngine engine,
+        TurboQuantContextOptions? contextOptions,
+        ILoggerFactory? loggerFactory,
+        IServiceProvider? serviceProvider,
+        Func<IChatClient, IChatClient>? decorate)
     {
         ArgumentNullException.ThrowIfNull(engine);
         Engine = engine;
         _window = new ContextWindow(engine, contextOptions?.Clone() ?? new TurboQuantContextOptions());
-        ChatClient = CreateChatClient(engine, _window, loggerFactory, serviceProvider);
+        ChatClient = CreateChatClient(engine, _window, loggerFactory, serviceProvider, decorate);
         _inner = ChatClient.AsChatCompletionService(serviceProvider);
         Attributes = new Dictionary<string, object?>
         {
@@ -115,8 +126,8 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
     /// <returns>The engine statistics.</returns>
     public TurboQuantEngineStatistics GetStatistics() => Engine.GetStatistics();
 
-    internal static IChatClient CreateChatClient(TurboQuantEngine engine, ContextWindow window, ILoggerFactory? loggerFactory, IServiceProvider? serviceProvider) =>
-        new TurboQuantChatClient(engine)
+    private static IChatClient CreateChatClient(TurboQuantEngine engine, ContextWindow window, ILoggerFactory? loggerFactory, IServiceProvider? serviceProvider, Func<IChatClient, IChatClient>? decorate) =>
+        (decorate ?? (c => c)).Invoke(new TurboQuantChatClient(engine))
             .AsBuilder()
             .UseKernelFunctionInvocation(loggerFactory)
             .Use(inner => new ContextGuardChatClient(inner, window))
