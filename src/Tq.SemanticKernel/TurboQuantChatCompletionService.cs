@@ -64,7 +64,7 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
     /// <summary>The engine the service runs on.</summary>
     public TurboQuantEngine Engine { get; }
 
-    /// <summary>The client pipeline the service calls: function invocation, context guard, TurboQuant client.</summary>
+    /// <summary>The client pipeline the service calls: function invocation, context guard, tool-name resolution, TurboQuant client.</summary>
     public IChatClient ChatClient { get; }
 
     /// <summary>The context-window policy in use.</summary>
@@ -131,6 +131,7 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
             .AsBuilder()
             .UseKernelFunctionInvocation(loggerFactory)
             .Use(inner => new ContextGuardChatClient(inner, window))
+            .Use(inner => new ToolNameResolvingChatClient(inner))
             .Build(serviceProvider);
 
     private async Task<TurboQuantPromptExecutionSettings> PrepareAsync(ChatHistory chatHistory, PromptExecutionSettings? executionSettings, Kernel? kernel, CancellationToken cancellationToken)

@@ -44,14 +44,15 @@ public sealed class KernelChatCompletionTests : IDisposable
     {
         var history = new ChatHistory();
         history.AddUserMessage("What is the weather in Oslo?");
-        var settings = new TurboQuantPromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(), Temperature = 0, MaxTokens = 48 };
+        var settings = new TurboQuantPromptExecutionSettings { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto(), Temperature = 0, MaxTokens = 64 };
 
         ChatMessageContent answer = await _service.GetChatMessageContentAsync(history, settings, _kernel);
 
         Assert.True(_weather.Calls >= 1);
         Assert.True(_filter.Count >= 1, "SK's auto-invocation filter did not run.");
         ChatMessageContent call = history.First(m => m.Items.OfType<FunctionCallContent>().Any());
-        Assert.Equal("get_weather", call.Items.OfType<FunctionCallContent>().First().FunctionName);
+        // The model wrote get_weather; the adapter resolved it to the kernel's plugin-qualified name.
+        Assert.Equal("weather_get_weather", call.Items.OfType<FunctionCallContent>().First().FunctionName);
         ChatMessageContent tool = history.First(m => m.Role == AuthorRole.Tool);
         Assert.Equal(WeatherPlugin.Report, Convert.ToString(tool.Items.OfType<FunctionResultContent>().Single().Result, System.Globalization.CultureInfo.InvariantCulture));
 
@@ -75,10 +76,14 @@ public sealed class KernelChatCompletionTests : IDisposable
         var history = new ChatHistory();
         history.AddUserMessage("Tell me a story about a dog.");
 
+        // A second engine, so neither call starts from the other's session: with a compressed cache a reused prefix
+        // is not bit-identical to a fresh prefill (see docs/semantic-kernel.md).
+        using TurboQuantEngine other = SkModels.CreateEngine();
+        var streamingService = new TurboQuantChatCompletionService(other);
         ChatMessageContent whole = await _service.GetChatMessageContentAsync(history, settings, _kernel);
         var streamed = new System.Text.StringBuilder();
         int updates = 0;
-        await foreach (StreamingChatMessageContent update in _service.GetStreamingChatMessageContentsAsync(history, settings, _kernel))
+        await foreach (StreamingChatMessageContent update in streamingService.GetStreamingChatMessageContentsAsync(history, settings, _kernel))
         {
             streamed.Append(update.Content);
             updates++;

@@ -88,7 +88,7 @@ public sealed class SettingsMappingTests : IDisposable
         var settings = new TurboQuantPromptExecutionSettings
         {
             Temperature = 0,
-            MaxTokens = 24,
+            MaxTokens = 64,
             FunctionChoiceBehavior = choice switch
             {
                 "auto" => FunctionChoiceBehavior.Auto(),
