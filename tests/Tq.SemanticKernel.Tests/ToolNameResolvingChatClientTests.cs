@@ -9,7 +9,7 @@ public sealed class ToolNameResolvingChatClientTests
     [InlineData("weather_get_weather", "weather_get_weather")] // exact
     [InlineData("get_time", "get_time")] // exact wins over clock_get_time
     [InlineData("add", "add")] // two tools end with _add: ambiguous, left alone
-    [InlineData("weather", "weather")] // no tool ends with _weather
+    [InlineData("forecast", "forecast")] // no tool ends with _forecast
     [InlineData("eather_get_weather", "eather_get_weather")] // a suffix that does not start after '_'
     public void Resolve_CallName_MapsToOfferedTool(string written, string expected)
     {
