@@ -4,6 +4,7 @@ using Microsoft.SemanticKernel.ChatCompletion;
 using SkAgent.Plugins;
 using Tq.Core.Inference;
 using Tq.SemanticKernel;
+using TqConnector.Samples;
 
 namespace SkAgent;
 
@@ -42,7 +43,7 @@ public static class SkAgentApp
         }
 
         string shared = Path.Combine(FindRepositoryRoot(), "..", "shared");
-        string model = Path.GetFullPath(options.Model ?? Path.Combine(shared, "models", "tq-chat-5m-q8_0.gguf"));
+        string model = SampleModels.Resolve(options.Model);
         var documents = new DocumentsPlugin(options.Docs ?? Path.Combine(shared, "corpora", "needle_haystack", "PaulGrahamEssays"));
         IReadOnlyList<string> names = documents.Names;
         string documentName = options.Document

@@ -14,6 +14,8 @@ namespace Tq.Extensions.AI;
 /// </summary>
 internal static class ChatPromptBuilder
 {
+    private static readonly JsonSerializerOptions s_compact = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+
     public static JsonArray BuildMessages(IEnumerable<ChatMessage> messages, string? instructions, ToolCallFormat format, IList<AITool>? promptTools)
     {
         var result = new JsonArray();
@@ -45,7 +47,7 @@ internal static class ChatPromptBuilder
                     case FunctionCallContent call when format == ToolCallFormat.Prompt:
                         text.Append(text.Length > 0 ? "\n" : string.Empty)
                             .Append("```tool_call\n")
-                            .Append(JsonSerializer.Serialize(new Dictionary<string, object?> { ["name"] = call.Name, ["arguments"] = call.Arguments }, AIJsonUtilities.DefaultOptions))
+                            .Append(JsonSerializer.Serialize(new Dictionary<string, object?> { ["name"] = call.Name, ["arguments"] = call.Arguments }, s_compact))
                             .Append("\n```");
                         break;
                     case FunctionCallContent call:
@@ -56,7 +58,7 @@ internal static class ChatPromptBuilder
                             ["function"] = new JsonObject
                             {
                                 ["name"] = call.Name,
-                                ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), AIJsonUtilities.DefaultOptions),
+                                ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_compact),
                             },
                         });
                         break;
@@ -153,6 +155,6 @@ internal static class ChatPromptBuilder
         string s => s,
         JsonElement { ValueKind: JsonValueKind.String } e => e.GetString()!,
         JsonElement e => e.GetRawText(),
-        _ => JsonSerializer.Serialize(result.Result, AIJsonUtilities.DefaultOptions),
+        _ => JsonSerializer.Serialize(result.Result, s_compact),
     };
 }

@@ -15,12 +15,19 @@ namespace Tq.Extensions.AI;
 /// </remarks>
 internal sealed class JsonConstraint
 {
-    private static readonly ConditionalWeakTable<Tokenizer, string?[]> s_pieces = [];
+    private static readonly ConditionalWeakTable<Tokenizer, Vocabulary> s_vocabularies = [];
 
     private readonly string?[] _pieces;
+    private readonly TrieNode _trie;
+    private readonly bool[] _allowed;
     private State _state;
 
-    private JsonConstraint(string?[] pieces) => _pieces = pieces;
+    private JsonConstraint(Vocabulary vocabulary)
+    {
+        _pieces = vocabulary.Pieces;
+        _trie = vocabulary.Trie;
+        _allowed = new bool[_pieces.Length];
+    }
 
     private enum Mode : byte
     {
@@ -49,10 +56,35 @@ internal sealed class JsonConstraint
     /// <summary>Whether the top-level object is closed.</summary>
     public bool IsComplete => _state.Mode == Mode.Done;
 
-    public static JsonConstraint For(Tokenizer tokenizer) => new(s_pieces.GetValue(tokenizer, BuildPieces));
+    public static JsonConstraint For(Tokenizer tokenizer) => new(s_vocabularies.GetValue(tokenizer, Vocabulary.Build));
 
     /// <summary>Sets the logits of every token that cannot continue the JSON to −∞.</summary>
+    /// <remarks>
+    /// The token texts are walked as a character trie, so a prefix shared by many tokens is checked once (the automaton
+    /// state is copied at each branch): the work is the number of trie nodes reachable from the current state, not the
+    /// sum of all token lengths.
+    /// </remarks>
     public void Mask(Span<float> logits, Tokenizer tokenizer)
+    {
+        bool complete = IsComplete;
+        Array.Clear(_allowed);
+        if (!complete)
+        {
+            Walk(_trie, _state);
+        }
+
+        for (int id = 0; id < logits.Length; id++)
+        {
+            bool allowed = tokenizer.IsEndOfGeneration(id) ? complete : _allowed[id];
+            if (!allowed)
+            {
+                logits[id] = float.NegativeInfinity;
+            }
+        }
+    }
+
+    /// <summary>The same mask by feeding every token's text separately (the reference for tests and measurements).</summary>
+    internal void MaskLinear(Span<float> logits, Tokenizer tokenizer)
     {
         bool complete = IsComplete;
         for (int id = 0; id < logits.Length; id++)
@@ -87,6 +119,24 @@ internal sealed class JsonConstraint
         }
     }
 
+    private void Walk(TrieNode node, State state)
+    {
+        foreach (int id in node.Tokens)
+        {
+            _allowed[id] = true;
+        }
+
+        TrieNode[] children = node.Children;
+        for (int i = 0; i < children.Length; i++)
+        {
+            State next = state;
+            if (next.Feed(children[i].Char))
+            {
+                Walk(children[i], next);
+            }
+        }
+    }
+
     /// <summary>Advances over the chosen token.</summary>
     public void Accept(int token, Tokenizer tokenizer)
     {
@@ -101,6 +151,20 @@ internal sealed class JsonConstraint
     }
 
     public void Reset() => _state = default;
+
+    /// <summary>Advances over text (tests); false when the text cannot continue the JSON.</summary>
+    internal bool Advance(string text)
+    {
+        foreach (char c in text)
+        {
+            if (!_state.Feed(c))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Whether <paramref name="text"/> is a prefix of a JSON object (for tests).</summary>
     internal static bool IsValidPrefix(string text, out bool complete)
@@ -119,26 +183,72 @@ internal sealed class JsonConstraint
         return true;
     }
 
-    private static string?[] BuildPieces(Tokenizer tokenizer)
+    /// <summary>The usable token texts of a vocabulary and their character trie.</summary>
+    private sealed class Vocabulary(string?[] pieces, TrieNode trie)
     {
-        var pieces = new string?[tokenizer.VocabularySize];
-        for (int id = 0; id < pieces.Length; id++)
+        public string?[] Pieces { get; } = pieces;
+
+        public TrieNode Trie { get; } = trie;
+
+        public static Vocabulary Build(Tokenizer tokenizer)
         {
-            if (tokenizer.IsControl(id))
+            var pieces = new string?[tokenizer.VocabularySize];
+            var root = new TrieBuilder('\0');
+            for (int id = 0; id < pieces.Length; id++)
             {
-                continue;
+                if (tokenizer.IsControl(id))
+                {
+                    continue;
+                }
+
+                ReadOnlySpan<byte> bytes = tokenizer.TokenToPieceUtf8(id, renderSpecial: false);
+                if (bytes.IsEmpty || !System.Text.Unicode.Utf8.IsValid(bytes))
+                {
+                    continue;
+                }
+
+                string piece = System.Text.Encoding.UTF8.GetString(bytes);
+                pieces[id] = piece;
+                TrieBuilder node = root;
+                foreach (char c in piece)
+                {
+                    node = node.Child(c);
+                }
+
+                node.Tokens.Add(id);
             }
 
-            ReadOnlySpan<byte> bytes = tokenizer.TokenToPieceUtf8(id, renderSpecial: false);
-            if (bytes.IsEmpty || System.Text.Unicode.Utf8.IsValid(bytes) is false)
+            return new Vocabulary(pieces, root.Freeze());
+        }
+    }
+
+    private sealed class TrieBuilder(char c)
+    {
+        private readonly Dictionary<char, TrieBuilder> _children = [];
+
+        public List<int> Tokens { get; } = [];
+
+        public TrieBuilder Child(char c)
+        {
+            if (!_children.TryGetValue(c, out TrieBuilder? child))
             {
-                continue;
+                child = new TrieBuilder(c);
+                _children.Add(c, child);
             }
 
-            pieces[id] = System.Text.Encoding.UTF8.GetString(bytes);
+            return child;
         }
 
-        return pieces;
+        public TrieNode Freeze() => new(c, [.. Tokens], [.. _children.Values.Select(b => b.Freeze())]);
+    }
+
+    private sealed class TrieNode(char c, int[] tokens, TrieNode[] children)
+    {
+        public char Char { get; } = c;
+
+        public int[] Tokens { get; } = tokens;
+
+        public TrieNode[] Children { get; } = children;
     }
 
     private struct State

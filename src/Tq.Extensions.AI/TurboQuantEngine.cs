@@ -108,6 +108,15 @@ public sealed class TurboQuantEngine : IDisposable
         return new TurboQuantEngineStatistics(true, live, busy, s.Sessions.MaxSessions, bytes, s.Sessions.BytesPerToken, KvCache.Kind, s.Sessions.F16BytesPerToken, s.ContextLength);
     }
 
+    /// <summary>Forgets the token histories of the idle sessions (their KV memory stays allocated for reuse).</summary>
+    public void ResetIdleSessions()
+    {
+        if (IsLoaded)
+        {
+            State.Sessions.ResetIdle();
+        }
+    }
+
     /// <summary>Releases every session and unmaps the model.</summary>
     public void Dispose()
     {

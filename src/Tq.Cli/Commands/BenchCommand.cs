@@ -64,6 +64,12 @@ internal static class BenchCommand
 
         if (genTokens > 0)
         {
+            if (ForwardProfile.Enabled)
+            {
+                Console.Error.WriteLine(ForwardProfile.Report());
+                ForwardProfile.Reset();
+            }
+
             results.Add(($"tg{genTokens}", Measure(repetitions, () =>
             {
                 session.Reset();
@@ -78,6 +84,11 @@ internal static class BenchCommand
 
                 return genTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
             })));
+        }
+
+        if (ForwardProfile.Enabled)
+        {
+            Console.Error.WriteLine(ForwardProfile.Report());
         }
 
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;

@@ -66,6 +66,11 @@ internal sealed class CacheArguments
             s += string.Create(CultureInfo.InvariantCulture, $"@{o.BoundaryBits}");
         }
 
+        if (o.ValueNormCorrection is { } nc)
+        {
+            s += nc ? " vnc" : " no-vnc";
+        }
+
         if (o.PreRopeKeys)
         {
             s += " pre";

@@ -62,6 +62,7 @@ internal static class CompareCommand
         {
             "one" => [f16, one],
             "quick" => [f16, q8, Tq(4, 2), Tq(4, 4)],
+            "norms" => [f16, Tq(4, 2), Tq(4, 2, o => o.ValueNormCorrection = true), Tq(3.5, 2.5), Tq(3.5, 2.5, o => o.ValueNormCorrection = true), Tq(2, 2, o => o.ValueNormCorrection = true)],
             "fixes" =>
             [
                 f16,

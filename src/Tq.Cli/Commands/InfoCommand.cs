@@ -4,7 +4,9 @@ using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Tq.Core.Cache;
 using Tq.Core.Gguf;
+using Tq.Core.Models;
 using Tq.Core.Tensors;
 
 namespace Tq.Cli.Commands;
@@ -69,10 +71,44 @@ internal static class InfoCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"norm eps     rms {info.RmsNormEpsilon}, layer {info.LayerNormEpsilon}"));
         PrintTokenizer(output, file.Metadata);
 
-        long valuesPerToken = (long)info.BlockCount * info.HeadCountKv * (info.KeyLength + info.ValueLength);
-        output.WriteLine("KV cache per 1,000 tokens:");
-        output.WriteLine($"  F16        {FormatBytes(valuesPerToken * 2 * 1000)}");
-        output.WriteLine($"  Q8_0       {FormatBytes(valuesPerToken * 1000 * GgmlTypeInfo.TypeSize(GgmlType.Q8_0) / GgmlTypeInfo.BlockSize(GgmlType.Q8_0))}");
+        PrintKvMemory(output, info);
+    }
+
+    // Exact bytes from the caches' own accounting (KvCacheFactory.Footprint), per 1,000 tokens and at the full context.
+    internal static void PrintKvMemory(TextWriter output, GgufModelInfo info)
+    {
+        if (info.BlockCount <= 0 || info.HeadCountKv <= 0 || info.KeyLength <= 0 || info.ValueLength <= 0)
+        {
+            return;
+        }
+
+        int ropeDims = info.RopeDimensionCount > 0 ? info.RopeDimensionCount : info.KeyLength;
+        var rope = new RotaryEmbedding(RopeStyle.Normal, info.KeyLength, ropeDims, info.RopeFreqBase > 0 ? info.RopeFreqBase : 10000, 1);
+        int context = info.ContextLength > 0 ? info.ContextLength : 4096;
+        var per1000 = new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, 1000, rope);
+        var full = new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, context, rope);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"KV cache     per 1,000 tokens | at the full context of {context} (ratio vs F16); TurboQuant with 4 FP16 sinks and a 16-token FP16 window unless noted"));
+        var settings = new (string Label, KvCacheOptions Options)[]
+        {
+            ("F16", new KvCacheOptions()),
+            ("Q8_0", new KvCacheOptions { Kind = KvCacheKind.Q8_0 }),
+            ("TQ K4/V4", KvCacheOptions.TurboQuant(4, 4)),
+            ("TQ K4/V3", KvCacheOptions.TurboQuant(4, 3)),
+            ("TQ K4/V2 (default)", KvCacheOptions.TurboQuant(4, 2)),
+            ("TQ K3.5/V2.5", KvCacheOptions.TurboQuant(3.5, 2.5)),
+            ("TQ K3/V2", KvCacheOptions.TurboQuant(3, 2)),
+            ("TQ K2/V2", KvCacheOptions.TurboQuant(2, 2)),
+            ("TQ K8/V2", KvCacheOptions.TurboQuant(8, 2)),
+            ("TQ K4/V2 QJL keys", new KvCacheOptions { Kind = KvCacheKind.TurboQuant, KeyResidualQjl = true }),
+            ("TQ K4/V2 boundary 1 (Q8_0)", new KvCacheOptions { Kind = KvCacheKind.TurboQuant, BoundaryLayers = 1 }),
+            ("TQ K4/V2 no sinks, no window", new KvCacheOptions { Kind = KvCacheKind.TurboQuant, SinkTokens = 0, RecentWindow = 0 }),
+        };
+        foreach ((string label, KvCacheOptions options) in settings)
+        {
+            KvCacheFootprint a = KvCacheFactory.Footprint(per1000, options), b = KvCacheFactory.Footprint(full, options);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {label,-30} {FormatBytes(a.BytesFor(1000)),11} | {FormatBytes(b.BytesFor(context)),11} ({b.CompressionRatio(context):F2}x), {b.BytesPerToken} B/token past the sinks"));
+        }
     }
 
     private static void PrintTokenizer(TextWriter output, GgufMetadata m)

@@ -97,7 +97,7 @@ internal static class TemplateCommand
             output.WriteLine($"system role          {c.SupportsSystemRole}");
             output.WriteLine($"tools                {c.SupportsTools}");
             output.WriteLine($"tool calls           {c.SupportsToolCalls}");
-            output.WriteLine($"object arguments     {c.RequiresObjectArguments}");
+            output.WriteLine($"object arguments     {c.SupportsObjectArguments}");
             return;
         }
 

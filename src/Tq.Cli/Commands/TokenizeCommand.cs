@@ -81,11 +81,6 @@ internal static class TokenizeCommand
         for (string? line = input.ReadLine(); line is not null; line = input.ReadLine())
         {
             lineNumber++;
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
             string text;
             try
             {

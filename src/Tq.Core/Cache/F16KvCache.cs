@@ -1,6 +1,7 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using Tq.Core.Tensors;
 using Tq.Core.Threading;
 
@@ -55,6 +56,7 @@ internal sealed unsafe class F16KvCache : IKvCache
     public long AllocatedBytes => BytesPerToken * Layout.Capacity;
 
     /// <inheritdoc />
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Store(int layer, int position, int count, ReadOnlySpan<float> keysBeforeRope, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
     {
         KvCacheLayout l = Layout;
@@ -172,6 +174,90 @@ internal sealed unsafe class F16KvCache : IKvCache
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(s));
     }
 
+    /// <summary>Σ a[i]·b[i] in single precision.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Dot(float* a, float* b, int n)
+    {
+        int i = 0;
+        float sum = 0;
+        if (Vector512.IsHardwareAccelerated && n >= 16)
+        {
+            Vector512<float> acc = Vector512<float>.Zero;
+            for (; i <= n - 16; i += 16)
+            {
+                acc = Vector512.FusedMultiplyAdd(Vector512.Load(a + i), Vector512.Load(b + i), acc);
+            }
+
+            sum = Vector512.Sum(acc);
+        }
+
+        if (Vector256.IsHardwareAccelerated && i <= n - 8)
+        {
+            Vector256<float> acc = Vector256<float>.Zero;
+            for (; i <= n - 8; i += 8)
+            {
+                acc = Vector256.FusedMultiplyAdd(Vector256.Load(a + i), Vector256.Load(b + i), acc);
+            }
+
+            sum += Vector256.Sum(acc);
+        }
+
+        for (; i < n; i++)
+        {
+            sum += a[i] * b[i];
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// acc[i] = fp16(acc[i] + v[i]·s) (ggml's <c>ggml_vec_mad_f16</c>), or fp16(v[i]·s) without <paramref name="accumulate"/>
+    /// (<c>ggml_vec_scale_f16</c>), on an FP16 accumulator held as floats. The rounding
+    /// to FP16 is done on the float bits (round to nearest even at mantissa bit 13), exact for the FP16 normal range.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void MadRoundHalf(float* acc, float* v, float s, int n, bool accumulate)
+    {
+        int i = 0;
+        float keep = accumulate ? 1f : 0f;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var scale = Vector512.Create(s);
+            var k = Vector512.Create(keep);
+            for (; i <= n - 16; i += 16)
+            {
+                Vector512<float> x = Vector512.FusedMultiplyAdd(Vector512.Load(v + i), scale, Vector512.Load(acc + i) * k);
+                RoundHalf(x).Store(acc + i);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var scale = Vector256.Create(s);
+            var k = Vector256.Create(keep);
+            for (; i <= n - 8; i += 8)
+            {
+                Vector256<float> x = Vector256.FusedMultiplyAdd(Vector256.Load(v + i), scale, Vector256.Load(acc + i) * k);
+                Vector256<uint> bits = x.AsUInt32();
+                bits += Vector256.Create(0xFFFu) + ((bits >> 13) & Vector256<uint>.One);
+                (bits & Vector256.Create(~0x1FFFu)).AsSingle().Store(acc + i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            acc[i] = (float)(Half)MathF.FusedMultiplyAdd(v[i], s, acc[i] * keep);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> RoundHalf(Vector512<float> x)
+    {
+        Vector512<uint> bits = x.AsUInt32();
+        bits += Vector512.Create(0xFFFu) + ((bits >> 13) & Vector512<uint>.One);
+        return (bits & Vector512.Create(~0x1FFFu)).AsSingle();
+    }
+
     private struct AttentionJob : IParallelJob
     {
         public AttentionMode Mode;
@@ -182,6 +268,7 @@ internal sealed unsafe class F16KvCache : IKvCache
         public float* Output;
         public int Position;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
             KvCacheLayout l = Layout;
@@ -203,7 +290,6 @@ internal sealed unsafe class F16KvCache : IKvCache
             }
 
             ushort* keys = Keys + ((long)kvh * l.Capacity * dk);
-            var qs = new ReadOnlySpan<float>(q, dk);
             float max = float.NegativeInfinity;
             for (int j0 = 0; j0 < n; j0 += BlockRows)
             {
@@ -211,7 +297,7 @@ internal sealed unsafe class F16KvCache : IKvCache
                 FloatConversion.HalfToSingle(keys + ((long)j0 * dk), block, rows * dk, SimdPath.Auto);
                 for (int r = 0; r < rows; r++)
                 {
-                    float s = TensorPrimitives.Dot(qs, new ReadOnlySpan<float>(block + (r * dk), dk)) * l.AttentionScale;
+                    float s = Dot(q, block + (r * dk), dk) * l.AttentionScale;
                     scores[j0 + r] = s;
                     max = MathF.Max(max, s);
                 }
@@ -223,39 +309,43 @@ internal sealed unsafe class F16KvCache : IKvCache
             {
                 // ggml's CPU flash attention: online softmax with the value sum kept in FP16 (rounded after every
                 // multiply-add) and divided by the float sum of weights at the end.
-                Span<float> acc = new(block + (BlockRows * maxD), dv);
-                Span<Half> halves = MemoryMarshal.Cast<float, Half>(new Span<float>(block, BlockRows * maxD))[..dv];
-                Span<float> row = new(block + (BlockRows * maxD) + dv, dv);
-                acc.Clear();
+                float* acc = block + (BlockRows * maxD);
+                new Span<float>(acc, dv).Clear();
                 float m = float.NegativeInfinity, weightSum = 0;
-                for (int j = 0; j < n; j++)
+                for (int j0 = 0; j0 < n; j0 += BlockRows)
                 {
-                    float s = scores[j];
-                    float ms = 1, vs = 1;
-                    if (s > m)
+                    int rows = Math.Min(BlockRows, n - j0);
+                    FloatConversion.HalfToSingle(values + ((long)j0 * dv), block, rows * dv, SimdPath.Auto);
+                    for (int r = 0; r < rows; r++)
                     {
-                        ms = MathF.Exp(m - s);
-                        m = s;
-                        if (ms != 1)
+                        float s = scores[j0 + r];
+                        float vs = 1;
+                        if (s > m)
                         {
-                            TensorPrimitives.Multiply(acc, ms, acc);
-                            TensorPrimitives.ConvertToHalf(acc, halves);
-                            TensorPrimitives.ConvertToSingle(halves, acc);
+                            float ms = MathF.Exp(m - s);
+                            m = s;
+                            weightSum *= ms;
+                            if (ms != 1)
+                            {
+                                MadRoundHalf(acc, acc, ms, dv, accumulate: false);
+                            }
                         }
-                    }
-                    else
-                    {
-                        vs = MathF.Exp(s - m);
-                    }
+                        else
+                        {
+                            vs = MathF.Exp(s - m);
+                        }
 
-                    FloatConversion.HalfToSingle(values + ((long)j * dv), (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(row)), dv, SimdPath.Auto);
-                    TensorPrimitives.FusedMultiplyAdd(row, vs, acc, acc);
-                    TensorPrimitives.ConvertToHalf(acc, halves);
-                    TensorPrimitives.ConvertToSingle(halves, acc);
-                    weightSum = (weightSum * ms) + vs;
+                        MadRoundHalf(acc, block + (r * dv), vs, dv, accumulate: true);
+                        weightSum += vs;
+                    }
                 }
 
-                TensorPrimitives.Multiply(acc, 1.0f / weightSum, output);
+                float inverse = 1.0f / weightSum;
+                for (int d = 0; d < dv; d++)
+                {
+                    output[d] = acc[d] * inverse;
+                }
+
                 return;
             }
 

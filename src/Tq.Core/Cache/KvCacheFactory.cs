@@ -77,7 +77,7 @@ internal static class KvCacheFactory
         for (int l = 0; l < codecs.Length; l++)
         {
             double bits = IsBoundary(l, layout.Layers, o) ? o.BoundaryBits : o.BitsV;
-            codecs[l] = KvRowCodec.Create(layout.ValueLength, bits, false, o.Seed + 1);
+            codecs[l] = KvRowCodec.Create(layout.ValueLength, bits, false, o.Seed + 1, o.ValueNormCorrection);
         }
 
         return codecs;

@@ -42,8 +42,8 @@ internal abstract class KvRowCodec
     public abstract void Finish(ReadOnlySpan<float> accumulator, Span<float> output);
 
     /// <summary>Creates the codec for <paramref name="bits"/> (8 means Q8_0).</summary>
-    public static KvRowCodec Create(int dimension, double bits, bool qjl, ulong seed) =>
+    public static KvRowCodec Create(int dimension, double bits, bool qjl, ulong seed, bool? normCorrection = null) =>
         bits == KvCacheOptions.Q8Bits ? new Q8RowCodec(dimension)
         : qjl ? new ProdRowCodec(dimension, (int)bits, seed)
-        : new MseRowCodec(dimension, bits, seed);
+        : new MseRowCodec(dimension, bits, seed, normCorrection);
 }

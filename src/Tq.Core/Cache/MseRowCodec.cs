@@ -7,7 +7,7 @@ internal sealed class MseRowCodec : KvRowCodec
 {
     private readonly TurboQuantMseQuantizer _q;
 
-    public MseRowCodec(int dimension, double bits, ulong seed) => _q = new TurboQuantMseQuantizer(dimension, bits, seed);
+    public MseRowCodec(int dimension, double bits, ulong seed, bool? normCorrection = null) => _q = new TurboQuantMseQuantizer(dimension, bits, seed, normCorrection);
 
     public override int Dimension => _q.Dimension;
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Tq.Core.Cache;
 using Tq.Core.Gguf;
 using Tq.Core.Inference;
@@ -178,6 +179,7 @@ public sealed unsafe class Model : IDisposable
     /// leaving logits in <see cref="ForwardScratch.Logits"/>: one row for the last token, or one per token when
     /// <paramref name="allLogits"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Forward(ReadOnlySpan<int> tokens, int position, IKvCache cache, ForwardScratch scratch, bool allLogits)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -189,6 +191,7 @@ public sealed unsafe class Model : IDisposable
         int attnDim = HeadCount * ValueLength, ff = FeedForwardLength;
         WorkerPool pool = _pool;
 
+        long mark = ForwardProfile.Start();
         Span<float> x = scratch.X.AsSpan(0, t * dim);
         for (int i = 0; i < t; i++)
         {
@@ -207,6 +210,7 @@ public sealed unsafe class Model : IDisposable
             Rope.ComputeTable(position + i, scratch.RopeTables.AsSpan(i * tableLength, tableLength));
         }
 
+        mark = ForwardProfile.Add(ForwardProfile.Stage.Embed, mark);
         Span<float> normed = scratch.Normed.AsSpan(0, t * dim);
         Span<float> q = scratch.Query.AsSpan(0, t * qDim);
         Span<float> k = scratch.Key.AsSpan(0, t * kvDim);
@@ -221,6 +225,7 @@ public sealed unsafe class Model : IDisposable
         {
             LayerWeights w = _layers[l];
             RmsNorm(x, w.AttentionNorm, normed, t, dim);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
 
             if (Architecture.FusedQkv)
             {
@@ -242,6 +247,7 @@ public sealed unsafe class Model : IDisposable
                 MatMul.Multiply(w.Value, normed, v, t, pool);
             }
 
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Qkv, mark);
             if (w.QueryBias is not null)
             {
                 AddRows(q, w.QueryBias, t);
@@ -249,6 +255,7 @@ public sealed unsafe class Model : IDisposable
                 AddRows(v, w.ValueBias!, t);
             }
 
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
             kPre.CopyTo(k);
             for (int i = 0; i < t; i++)
             {
@@ -257,12 +264,16 @@ public sealed unsafe class Model : IDisposable
                 Rope.Apply(k.Slice(i * kvDim, kvDim), HeadCountKv, table);
             }
 
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Rope, mark);
             cache.Store(l, position, t, kPre, k, v);
             cache.Attend(l, position, t, q, attn, pool);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Attention, mark);
             MatMul.Multiply(w.Output, attn, projected, t, pool);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.AttentionOutput, mark);
             TensorPrimitives.Add(x, projected, x);
 
             RmsNorm(x, w.FeedForwardNorm, normed, t, dim);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
             if (Architecture.FusedGateUp)
             {
                 Span<float> fused = scratch.Fused.AsSpan(0, t * 2 * ff);
@@ -280,9 +291,13 @@ public sealed unsafe class Model : IDisposable
             }
 
             // SwiGLU: silu(gate)·up, with silu(g) = g·σ(g).
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, mark);
             TensorMath.SwiGlu(gate, up, gate);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
             MatMul.Multiply(w.Down, gate, projected, t, pool);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, mark);
             TensorPrimitives.Add(x, projected, x);
+            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
         }
 
         int first = allLogits ? 0 : t - 1;
@@ -296,6 +311,7 @@ public sealed unsafe class Model : IDisposable
         RmsNorm(x[(first * dim)..], _outputNorm, last, rows, dim);
         MatMul.Multiply(_output, last, scratch.Logits.AsSpan(0, rows * vocab), rows, pool);
         cache.Commit(position + t);
+        ForwardProfile.Add(ForwardProfile.Stage.Head, mark);
     }
 
     private void RmsNorm(ReadOnlySpan<float> x, float[] weight, Span<float> destination, int rows, int dim)

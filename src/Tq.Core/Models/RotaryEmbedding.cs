@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tq.Core.Models;
 
 /// <summary>
@@ -77,6 +79,7 @@ internal sealed class RotaryEmbedding
     }
 
     /// <summary>Rotates <paramref name="heads"/> consecutive head vectors in place with a table from <see cref="ComputeTable"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(Span<float> vectors, int heads, ReadOnlySpan<float> table)
     {
         if (vectors.Length < heads * HeadDim)

@@ -17,10 +17,12 @@ public sealed class ChatTemplate
 {
     private readonly List<Stmt> _body;
     private readonly Lazy<ChatTemplateCapabilities> _capabilities;
+    private readonly string _normalizedSource;
 
-    private ChatTemplate(string source, List<Stmt> body)
+    private ChatTemplate(string source, string normalizedSource, List<Stmt> body)
     {
         Source = source;
+        _normalizedSource = normalizedSource;
         _body = body;
         _capabilities = new Lazy<ChatTemplateCapabilities>(() => TemplatePolyfills.DetectCapabilities(this), LazyThreadSafetyMode.ExecutionAndPublication);
     }
@@ -38,7 +40,12 @@ public sealed class ChatTemplate
     public static ChatTemplate Parse(string source)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return new ChatTemplate(source, TemplateParser.Parse(source));
+
+        // llama.cpp normalises \r\n and \r to \n before lexing; positions in errors refer to the normalised text.
+        string normalized = source.Contains('\r', StringComparison.Ordinal)
+            ? source.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n')
+            : source;
+        return new ChatTemplate(source, normalized, TemplateParser.Parse(normalized));
     }
 
     /// <summary>Renders a conversation into the prompt text the model is to continue.</summary>
@@ -51,16 +58,24 @@ public sealed class ChatTemplate
     public string Render(ChatTemplateInput input)
     {
         ArgumentNullException.ThrowIfNull(input);
+        if (input.TimeProvider is null)
+        {
+            throw new ArgumentException("ChatTemplateInput.TimeProvider must not be null.", nameof(input));
+        }
+
+        string bos = input.BosToken ?? string.Empty;
+        string eos = input.EosToken ?? string.Empty;
         var messages = (List<object?>)TemplateValue.FromJson(input.Messages)!;
         if (input.ApplyPolyfills)
         {
             ChatTemplateCapabilities capabilities = Capabilities;
+            TemplatePolyfills.AddMissingContent(messages);
             if (!capabilities.SupportsSystemRole)
             {
                 messages = TemplatePolyfills.MergeSystemMessages(messages);
             }
 
-            if (capabilities.RequiresObjectArguments)
+            if (capabilities.SupportsObjectArguments)
             {
                 TemplatePolyfills.ParseToolCallArguments(messages);
             }
@@ -71,8 +86,8 @@ public sealed class ChatTemplate
         {
             ["messages"] = messages,
             ["add_generation_prompt"] = input.AddGenerationPrompt,
-            ["bos_token"] = input.BosToken,
-            ["eos_token"] = input.EosToken,
+            ["bos_token"] = bos,
+            ["eos_token"] = eos,
             ["date_string"] = TemplateStrftime.Format(now, "%d %b %Y"),
         };
         if (input.Tools is { Count: > 0 })
@@ -91,14 +106,14 @@ public sealed class ChatTemplate
         }
 
         string result = RenderVariables(variables, now);
-        if (input.TokenizerAddsBos && input.BosToken.Length > 0 && result.StartsWith(input.BosToken, StringComparison.Ordinal))
+        if (input.TokenizerAddsBos && bos.Length > 0 && result.StartsWith(bos, StringComparison.Ordinal))
         {
-            result = result[input.BosToken.Length..];
+            result = result[bos.Length..];
         }
 
-        if (input.TokenizerAddsEos && input.EosToken.Length > 0 && result.EndsWith(input.EosToken, StringComparison.Ordinal))
+        if (input.TokenizerAddsEos && eos.Length > 0 && result.EndsWith(eos, StringComparison.Ordinal))
         {
-            result = result[..^input.EosToken.Length];
+            result = result[..^eos.Length];
         }
 
         return result;
@@ -107,7 +122,7 @@ public sealed class ChatTemplate
     /// <summary>Renders with exactly the given variables (plus the built-in functions); no polyfills.</summary>
     internal string RenderVariables(Dictionary<string, object?> variables, DateTimeOffset now)
     {
-        var state = new RenderState(Source, now);
+        var state = new RenderState(_normalizedSource, now);
         var globals = new TemplateScope(state, parent: null);
         TemplateGlobals.Register(globals);
         foreach (KeyValuePair<string, object?> pair in variables)

@@ -58,9 +58,9 @@ public sealed class ChatTemplateInput
 
     /// <summary>
     /// Adapt the messages to the template's detected <see cref="ChatTemplate.Capabilities"/> as llama.cpp does
-    /// (default <see langword="true"/>): system messages are merged into the next user message when the template
-    /// rejects or ignores the system role, and JSON-string tool-call arguments are parsed into objects when the
-    /// template only renders object arguments correctly.
+    /// (default <see langword="true"/>): a tool-call message without content gets <c>""</c>; a leading system message
+    /// is merged into the next message when the template rejects or ignores the system role; JSON-string tool-call
+    /// arguments are parsed into objects when the template renders object arguments.
     /// </summary>
     public bool ApplyPolyfills { get; set; } = true;
 

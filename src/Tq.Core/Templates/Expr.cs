@@ -243,7 +243,7 @@ internal abstract class Expr(int offset)
                 ">=" => TemplateValue.Compare(l, r) >= 0,
                 "in" => TemplateValue.Contains(r, l),
                 "not in" => !TemplateValue.Contains(r, l),
-                "~" => TemplateValue.ToStr(l) + TemplateValue.ToStr(r),
+                "~" => TemplateValue.ToConcatString(l) + TemplateValue.ToConcatString(r),
                 _ => TemplateArithmetic.Apply(op, l, r),
             };
         }

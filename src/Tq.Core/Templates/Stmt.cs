@@ -116,7 +116,7 @@ internal abstract class Stmt(int offset)
                 return otherwise is null ? LoopControl.None : RenderAll(otherwise, scope, output);
             }
 
-            // One scope for the whole loop, as llama.cpp's minja does: a 'set' in the body is visible in later
+            // One scope for the whole loop, as llama.cpp's engine has: a 'set' in the body is visible in later
             // iterations but not after the loop.
             var iteration = new TemplateScope(scope.State, scope);
             for (int i = 0; i < items.Count; i++)

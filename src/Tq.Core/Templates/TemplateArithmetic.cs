@@ -11,8 +11,8 @@ internal static class TemplateArithmetic
         {
             if (l is string || r is string)
             {
-                // llama.cpp concatenates a string with anything through its string form.
-                return TemplateValue.ToStr(l) + TemplateValue.ToStr(r);
+                // llama.cpp concatenates a string with anything through its string form, none and undefined as "".
+                return TemplateValue.ToConcatString(l) + TemplateValue.ToConcatString(r);
             }
 
             if (l is List<object?> a && r is List<object?> b)

@@ -61,7 +61,8 @@ internal static class TemplateFilters
             case "default":
             case "d":
                 bool boolean = TemplateValue.IsTruthy(args.Get(1, "boolean", false));
-                bool useDefault = boolean ? !TemplateValue.IsTruthy(value) : value is Undefined;
+                // llama.cpp treats none like undefined here (Jinja would keep none).
+                bool useDefault = boolean ? !TemplateValue.IsTruthy(value) : value is Undefined or null;
                 return useDefault ? args.Get(0, "default_value", string.Empty) : value;
             case "first":
                 return value switch

@@ -6,8 +6,9 @@ namespace Tq.Core.Templates;
 /// <summary>
 /// The <c>tojson</c> filter, formatted as llama.cpp's Jinja engine does: <c>", "</c> and <c>": "</c> separators
 /// (Python's <c>json.dumps</c> defaults), keys in insertion order, non-ASCII characters written as they are
-/// (unless <c>ensure_ascii=true</c>), control characters as <c>\n</c>, <c>\t</c>, ... or <c>\u00XX</c>.
-/// With <c>indent=n</c>: one item per line, <c>","</c> at line ends, empty containers as <c>[]</c> / <c>{}</c>.
+/// (unless <c>ensure_ascii=true</c>), control characters as <c>\n</c>, <c>\t</c>, ... or <c>\u00XX</c>, floats with
+/// six significant digits. With <c>indent=n</c>: one item per line, <c>","</c> at line ends, empty containers as
+/// <c>[]</c> / <c>{}</c>.
 /// </summary>
 internal static class TemplateJson
 {
@@ -47,7 +48,7 @@ internal static class TemplateJson
                 sb.Append(l.ToString(CultureInfo.InvariantCulture));
                 break;
             case double d:
-                sb.Append(double.IsFinite(d) ? TemplateValue.FormatDouble(d) : "null");
+                sb.Append(double.IsFinite(d) ? FormatFloat(d) : "null");
                 break;
             case string s:
                 WriteString(sb, s, ensureAscii);
@@ -111,6 +112,23 @@ internal static class TemplateJson
         {
             sb.Append('\n').Append(' ', indent * level);
         }
+    }
+
+    // llama.cpp writes floats with a C++ ostream's default format (%g, 6 significant digits): 1.0 -> "1", 0.5 -> "0.5",
+    // 1e20 -> "1e+20". Python's json.dumps would write "1.0".
+    private static string FormatFloat(double d)
+    {
+        string s = d.ToString("G6", CultureInfo.InvariantCulture);
+        int e = s.IndexOf('E', StringComparison.Ordinal);
+        if (e < 0)
+        {
+            return s;
+        }
+
+        string exponent = s[(e + 1)..];
+        char sign = exponent[0] == '-' ? '-' : '+';
+        string digits = exponent.TrimStart('+', '-');
+        return s[..e] + "e" + sign + (digits.Length < 2 ? "0" + digits : digits);
     }
 
     public static void WriteString(StringBuilder sb, string s, bool ensureAscii)

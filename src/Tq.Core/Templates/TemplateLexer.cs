@@ -5,8 +5,9 @@ namespace Tq.Core.Templates;
 
 /// <summary>
 /// Splits a Jinja template into text and tag tokens, applying whitespace control the way llama.cpp's Jinja engine
-/// (and Hugging Face's renderer) configures it: <c>trim_blocks</c> and <c>lstrip_blocks</c> on, a single trailing
-/// newline of the source dropped, <c>-</c> strips all whitespace on that side, <c>+</c> disables <c>lstrip_blocks</c>.
+/// (<c>common/jinja</c>, a port of huggingface.js's) and Hugging Face's renderer configure it: line ends normalised to
+/// <c>\n</c>, <c>trim_blocks</c> and <c>lstrip_blocks</c> on, a single trailing newline of the source dropped,
+/// <c>-</c> strips all whitespace on that side, <c>+</c> disables <c>lstrip_blocks</c>.
 /// </summary>
 internal static class TemplateLexer
 {
@@ -40,9 +41,9 @@ internal static class TemplateLexer
             string text = source[pos..textEnd];
             int textStart = pos;
 
-            // Whitespace control as llama.cpp's minja applies it. First the side facing the next tag: '-' strips all
-            // whitespace; otherwise (lstrip_blocks, before any kind of tag) spaces and tabs between a line start and the
-            // tag are dropped, a line start being a newline or the very start of the template.
+            // First the side facing the next tag: '-' strips all whitespace; otherwise lstrip_blocks drops the
+            // whitespace between a line start and a block or comment tag (not an expression tag), a line start being
+            // a newline or the very start of the template.
             char kind = '\0';
             int inner = 0;
             if (open >= 0)
@@ -59,7 +60,7 @@ internal static class TemplateLexer
                 {
                     inner++;
                 }
-                else
+                else if (kind != '{')
                 {
                     text = LstripBlock(text, textStart == 0);
                 }
@@ -138,7 +139,7 @@ internal static class TemplateLexer
     private static string LstripBlock(string text, bool startsTemplate)
     {
         int i = text.Length;
-        while (i > 0 && text[i - 1] is ' ' or '\t')
+        while (i > 0 && text[i - 1] is ' ' or '\t' or '\v' or '\f')
         {
             i--;
         }
@@ -146,8 +147,8 @@ internal static class TemplateLexer
         return (i == 0 && startsTemplate) || (i > 0 && text[i - 1] == '\n') ? text[..i] : text;
     }
 
-    // minja strips with std::regex's \s: ASCII whitespace only.
-    private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\r' or '\v' or '\f';
+    // '-' strips these, as llama.cpp does.
+    private static bool IsSpace(char c) => c is ' ' or '\t' or '\n' or '\r';
 
     private static string TrimStartSpace(string text)
     {

@@ -4,9 +4,9 @@ using System.Text.Json.Nodes;
 namespace Tq.Core.Templates;
 
 /// <summary>
-/// Capability probes and message adaptations, following llama.cpp's Jinja integration (minja's
-/// <c>chat_template</c>): probe conversations with needle strings tell whether a template renders system
-/// messages, tools and tool calls, and whether it needs tool-call arguments as objects.
+/// Capability probes and message adaptations, following llama.cpp's chat layer (<c>common/chat.cpp</c>'s
+/// <c>workaround</c> functions, decided by template capabilities): probe conversations with needle strings tell
+/// whether a template renders system messages, tools and tool calls, and whether it renders object arguments.
 /// </summary>
 internal static class TemplatePolyfills
 {
@@ -36,7 +36,7 @@ internal static class TemplatePolyfills
         bool rendersString = RendersArguments(TryRender(template, [Message("user", "Hey"), ToolCallMessage(argumentsString)], tools: null));
         bool rendersObject = RendersArguments(TryRender(template, [Message("user", "Hey"), ToolCallMessage(argumentsObject)], tools: null));
 
-        return new ChatTemplateCapabilities(system, tools, rendersString || rendersObject, !rendersString && rendersObject);
+        return new ChatTemplateCapabilities(system, tools, rendersString || rendersObject, rendersObject);
     }
 
     private static bool RendersArguments(string output) =>
@@ -49,7 +49,7 @@ internal static class TemplatePolyfills
     private static TemplateDictionary ToolCallMessage(object arguments) => new()
     {
         ["role"] = "assistant",
-        ["content"] = null,
+        ["content"] = string.Empty, // some templates expect empty content beside tool calls (as llama.cpp's probe)
         ["tool_calls"] = new List<object?>
         {
             new TemplateDictionary
@@ -88,56 +88,38 @@ internal static class TemplatePolyfills
     }
 
     /// <summary>
-    /// For templates without a system role: system texts are prepended to the next user message (joined with a
-    /// newline), or become a user message of their own before any other role.
+    /// For templates without a system role, as llama.cpp's <c>system_message_not_supported</c>: a leading system
+    /// message is merged into the next message (texts joined with a newline), or dropped when it is the only one.
     /// </summary>
     public static List<object?> MergeSystemMessages(List<object?> messages)
     {
-        var result = new List<object?>(messages.Count);
-        string pending = string.Empty;
-        void Flush()
+        if (messages.Count == 0 || messages[0] is not TemplateDictionary first || !(first.TryGetValue("role", out object? role) && role is "system"))
         {
-            if (pending.Length > 0)
-            {
-                result.Add(Message("user", pending));
-                pending = string.Empty;
-            }
+            return messages;
         }
 
+        var result = new List<object?>(messages);
+        result.RemoveAt(0);
+        if (result.Count > 0 && result[0] is TemplateDictionary next)
+        {
+            string system = first.TryGetValue("content", out object? c) ? TemplateValue.ToConcatString(c) : string.Empty;
+            string content = next.TryGetValue("content", out object? n) ? TemplateValue.ToConcatString(n) : string.Empty;
+            next["content"] = system + "\n" + content;
+        }
+
+        return result;
+    }
+
+    /// <summary>As llama.cpp's <c>requires_non_null_content</c>: a message with tool calls and no content gets <c>""</c>.</summary>
+    public static void AddMissingContent(List<object?> messages)
+    {
         foreach (object? item in messages)
         {
-            if (item is not TemplateDictionary message)
+            if (item is TemplateDictionary message && message.ContainsKey("tool_calls") && !message.ContainsKey("content"))
             {
-                result.Add(item);
-                continue;
+                message["content"] = string.Empty;
             }
-
-            object? role = message.TryGetValue("role", out object? r) ? r : null;
-            string content = message.TryGetValue("content", out object? c) && c is string s ? s : string.Empty;
-            if (role is "system")
-            {
-                pending = pending.Length == 0 ? content : pending + "\n" + content;
-                continue;
-            }
-
-            if (role is "user")
-            {
-                if (pending.Length > 0)
-                {
-                    message["content"] = content.Length == 0 ? pending : pending + "\n" + content;
-                    pending = string.Empty;
-                }
-            }
-            else
-            {
-                Flush();
-            }
-
-            result.Add(message);
         }
-
-        Flush();
-        return result;
     }
 
     /// <summary>Replaces JSON-string tool-call arguments by the parsed value; text that is not JSON stays a string.</summary>

@@ -13,8 +13,8 @@ internal static class TemplateTests
             "none" => value is null,
             "string" => value is string,
             "mapping" => value is TemplateDictionary,
-            "iterable" => value is string or List<object?> or TemplateDictionary,
-            "sequence" => value is string or List<object?> or TemplateDictionary,
+            // As llama.cpp: lists, strings and undefined (which iterates as empty); mappings are tested with 'mapping'.
+            "iterable" or "sequence" => value is string or List<object?> or Undefined,
             "number" => value is long or double,
             "integer" => value is long,
             "float" => value is double,

@@ -28,12 +28,30 @@ internal static class TemplateValue
         _ => true,
     };
 
-    /// <summary>What <c>{{ value }}</c> prints: none and undefined print nothing (llama.cpp), booleans as Python does.</summary>
-    public static string ToOutput(object? value) => value switch
+    /// <summary>
+    /// What <c>{{ value }}</c> prints, as llama.cpp's engine: strings, numbers and booleans as text; a list as its
+    /// printable items one after the other; none, undefined, mappings and functions as nothing.
+    /// </summary>
+    public static string ToOutput(object? value)
     {
-        null or Undefined => string.Empty,
-        _ => ToStr(value),
-    };
+        switch (value)
+        {
+            case string s:
+                return s;
+            case long or double or bool:
+                return ToStr(value);
+            case List<object?> list:
+                var sb = new StringBuilder();
+                foreach (object? item in list)
+                {
+                    sb.Append(ToOutput(item));
+                }
+
+                return sb.ToString();
+            default:
+                return string.Empty;
+        }
+    }
 
     /// <summary>Python's <c>str(value)</c>, used by <c>~</c>, <c>string</c> and string concatenation.</summary>
     public static string ToStr(object? value) => value switch
@@ -46,6 +64,12 @@ internal static class TemplateValue
         double d => FormatDouble(d),
         _ => Repr(value),
     };
+
+    /// <summary>
+    /// A value's text in <c>+</c> / <c>~</c> concatenation: as <see cref="ToStr"/>, except that none and undefined
+    /// contribute nothing (llama.cpp's rule, where Python would write <c>None</c>).
+    /// </summary>
+    public static string ToConcatString(object? value) => value is null or Undefined ? string.Empty : ToStr(value);
 
     /// <summary>Python's <c>repr</c> of lists and mappings (single-quoted strings, <c>True</c>/<c>None</c>).</summary>
     public static string Repr(object? value)
@@ -103,33 +127,23 @@ internal static class TemplateValue
         }
     }
 
+    // As llama.cpp: single quotes around the raw text, or a JSON string when the text holds a single quote.
     private static void AppendPythonString(StringBuilder sb, string s)
     {
-        char quote = s.Contains('\'', StringComparison.Ordinal) && !s.Contains('"', StringComparison.Ordinal) ? '"' : '\'';
-        sb.Append(quote);
-        foreach (char c in s)
+        if (s.Contains('\'', StringComparison.Ordinal))
         {
-            switch (c)
-            {
-                case '\\': sb.Append("\\\\"); break;
-                case '\n': sb.Append("\\n"); break;
-                case '\r': sb.Append("\\r"); break;
-                case '\t': sb.Append("\\t"); break;
-                default:
-                    if (c == quote)
-                    {
-                        sb.Append('\\');
-                    }
-
-                    sb.Append(c);
-                    break;
-            }
+            TemplateJson.WriteString(sb, s, ensureAscii: false);
         }
-
-        sb.Append(quote);
+        else
+        {
+            sb.Append('\'').Append(s).Append('\'');
+        }
     }
 
-    /// <summary>Python / JSON float text: shortest round-trip digits, always with a fraction or exponent.</summary>
+    /// <summary>
+    /// Float text as llama.cpp prints it: six decimals with trailing zeros removed, keeping one (<c>2.0</c>, <c>0.3</c>
+    /// for 0.1 + 0.2, <c>1000.0</c>).
+    /// </summary>
     public static string FormatDouble(double d)
     {
         if (double.IsNaN(d))
@@ -142,23 +156,8 @@ internal static class TemplateValue
             return d > 0 ? "inf" : "-inf";
         }
 
-        string s = d.ToString("R", CultureInfo.InvariantCulture);
-        int e = s.IndexOf('E', StringComparison.Ordinal);
-        if (e >= 0)
-        {
-            string mantissa = s[..e];
-            string exponent = s[(e + 1)..];
-            char sign = exponent[0] == '-' ? '-' : '+';
-            string digits = exponent.TrimStart('+', '-');
-            if (digits.Length < 2)
-            {
-                digits = "0" + digits;
-            }
-
-            return mantissa + "e" + sign + digits;
-        }
-
-        return s.Contains('.', StringComparison.Ordinal) ? s : s + ".0";
+        string s = d.ToString("F6", CultureInfo.InvariantCulture).TrimEnd('0');
+        return s.EndsWith('.') ? s + "0" : s;
     }
 
     public static string TypeName(object? value) => value switch
@@ -384,7 +383,16 @@ internal static class TemplateValue
                 switch (value.GetValueKind())
                 {
                     case JsonValueKind.String:
-                        return value.GetValue<string>();
+                        if (value.TryGetValue(out string? text))
+                        {
+                            return text;
+                        }
+
+                        // Strings built from other CLR values (dates, GUIDs, enums): go through their JSON text.
+                        using (JsonDocument doc = JsonDocument.Parse(value.ToJsonString()))
+                        {
+                            return doc.RootElement.GetString();
+                        }
                     case JsonValueKind.True:
                         return true;
                     case JsonValueKind.False:

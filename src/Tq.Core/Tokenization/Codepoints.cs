@@ -38,22 +38,23 @@ internal static class Codepoints
         return category;
     }
 
-    /// <summary>Decodes UTF-8 into code points (input from .NET strings is always valid UTF-8).</summary>
-    public static int[] FromUtf8(ReadOnlySpan<byte> utf8, out int[] byteOffsets)
+    /// <summary>
+    /// Decodes UTF-8 into code points and the byte offset of each (plus the end offset); returns the code point count.
+    /// Both destinations need room for <c>utf8.Length</c> (+1 for the offsets). Input from .NET strings is valid UTF-8.
+    /// </summary>
+    public static int FromUtf8(ReadOnlySpan<byte> utf8, Span<int> codePoints, Span<int> byteOffsets)
     {
-        var cpts = new List<int>(utf8.Length);
-        var offsets = new List<int>(utf8.Length + 1);
+        int count = 0;
         int i = 0;
         while (i < utf8.Length)
         {
-            offsets.Add(i);
+            byteOffsets[count] = i;
             OperationStatus status = Rune.DecodeFromUtf8(utf8[i..], out Rune rune, out int consumed);
-            cpts.Add(status == OperationStatus.Done ? rune.Value : 0xFFFD);
+            codePoints[count++] = status == OperationStatus.Done ? rune.Value : 0xFFFD;
             i += Math.Max(consumed, 1);
         }
 
-        offsets.Add(utf8.Length);
-        byteOffsets = [.. offsets];
-        return [.. cpts];
+        byteOffsets[count] = utf8.Length;
+        return count;
     }
 }

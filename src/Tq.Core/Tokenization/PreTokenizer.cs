@@ -164,15 +164,19 @@ internal sealed class PreTokenizer
             int charStart = cpToChar is null ? start : cpToChar[start];
             int charEnd = cpToChar is null ? start + length : cpToChar[start + length];
             int last = start;
-            for (Match m = regex.Match(target, charStart, charEnd - charStart); m.Success; m = m.NextMatch())
+
+            // EnumerateMatches over the segment's span: its end is the end for '$' and lookaheads, as for llama.cpp's
+            // std::cregex_iterator over [start, end), and ValueMatch allocates nothing per word.
+            foreach (ValueMatch m in regex.EnumerateMatches(target.AsSpan(charStart, charEnd - charStart)))
             {
                 if (m.Length == 0)
                 {
                     continue;
                 }
 
-                int mStart = charToCp is null ? m.Index : charToCp[m.Index];
-                int mEnd = charToCp is null ? m.Index + m.Length : charToCp[m.Index + m.Length];
+                int index = charStart + m.Index;
+                int mStart = charToCp is null ? index : charToCp[index];
+                int mEnd = charToCp is null ? index + m.Length : charToCp[index + m.Length];
                 if (mStart > last)
                 {
                     next.Add(mStart - last);

@@ -16,6 +16,11 @@ internal sealed class SpmEncoder
         return byScore != 0 ? byScore : a.Left.CompareTo(b.Left);
     });
 
+    private const int ReusedQueueLimit = 4096;
+
+    [ThreadStatic]
+    private static PriorityQueue<Bigram, Bigram>? t_queue;
+
     private readonly ByteSpanMap _tokens;
     private readonly float[] _scores;
     private readonly int[] _byteTokens;
@@ -47,7 +52,12 @@ internal sealed class SpmEncoder
                 count++;
             }
 
-            var queue = new PriorityQueue<Bigram, Bigram>(count, s_order);
+            // Short inputs reuse one queue per thread (nothing allocated per word); long ones get their own so a
+            // thread does not keep a huge queue alive after one big text.
+            PriorityQueue<Bigram, Bigram> queue = count <= ReusedQueueLimit
+                ? t_queue ??= new PriorityQueue<Bigram, Bigram>(s_order)
+                : new PriorityQueue<Bigram, Bigram>(count, s_order);
+            queue.Clear();
             for (int i = 1; i < count; i++)
             {
                 TryAddBigram(text, symbols, queue, i - 1, i);

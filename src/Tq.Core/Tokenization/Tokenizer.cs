@@ -226,7 +226,7 @@ public sealed class Tokenizer
     /// <summary>Whether SentencePiece text gets a leading space (<c>tokenizer.ggml.add_space_prefix</c>).</summary>
     public bool AddSpacePrefix { get; }
 
-    /// <summary>Builds the tokenizer of an open GGUF file.</summary>
+    /// <summary>Builds the tokenizer of an open GGUF file; it copies what it needs, so the file may be disposed afterwards.</summary>
     /// <exception cref="NotSupportedException">The tokenizer model or BPE pre-tokenizer is not supported.</exception>
     /// <exception cref="InvalidDataException">The vocabulary metadata is inconsistent.</exception>
     public static Tokenizer FromGguf(GgufFile file)
@@ -432,11 +432,13 @@ public sealed class Tokenizer
     private void EncodeBpe(ReadOnlySpan<char> raw, List<int> output)
     {
         byte[] utf8 = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(raw.Length));
+        int[] cpts = ArrayPool<int>.Shared.Rent(utf8.Length);
+        int[] byteOffsets = ArrayPool<int>.Shared.Rent(utf8.Length + 1);
         try
         {
-            int count = Encoding.UTF8.GetBytes(raw, utf8);
-            int[] cpts = Codepoints.FromUtf8(utf8.AsSpan(0, count), out int[] byteOffsets);
-            List<int> words = _preTokenizer!.Split(cpts);
+            int byteCount = Encoding.UTF8.GetBytes(raw, utf8);
+            int count = Codepoints.FromUtf8(utf8.AsSpan(0, byteCount), cpts, byteOffsets);
+            List<int> words = _preTokenizer!.Split(cpts.AsSpan(0, count));
             int start = 0;
             foreach (int length in words)
             {
@@ -448,6 +450,8 @@ public sealed class Tokenizer
         }
         finally
         {
+            ArrayPool<int>.Shared.Return(byteOffsets);
+            ArrayPool<int>.Shared.Return(cpts);
             ArrayPool<byte>.Shared.Return(utf8);
         }
     }

@@ -6,6 +6,9 @@ public enum TokenizerKind
     /// <summary>SentencePiece-style (<c>llama</c>): score-ordered bigram merges with <c>&lt;0xXX&gt;</c> byte fallback.</summary>
     SentencePiece,
 
-    /// <summary>GPT-2 byte-level BPE (<c>gpt2</c>): regex pre-tokenizer and rank-ordered merges.</summary>
+    /// <summary>
+    /// BPE with rank-ordered merges: GPT-2 byte-level (<c>gpt2</c>, regex pre-tokenizer) or SentencePiece-style over
+    /// UTF-8 with <c>▁</c> for spaces and byte fallback (<c>gemma4</c>).
+    /// </summary>
     BytePairEncoding,
 }

@@ -52,7 +52,7 @@ public sealed class GreedyReferenceTests
             {
                 // A near-tie in llama.cpp's own figures: rounding order decides, and the continuations diverge from here.
                 (int Id, double LogProb)[] top = reference.Top5[i];
-                double ours = top.FirstOrDefault(t => t.Id == token, (-1, double.NegativeInfinity)).LogProb;
+                double ours = top.FirstOrDefault(t => t.Id == token, (Id: -1, LogProb: double.NegativeInfinity)).LogProb;
                 Assert.True(top[0].LogProb - ours <= NearTie,
                     $"{model} '{reference.Prompt}': token {i} is {token}, llama.cpp gave {reference.Tokens[i]}; its top-5 there: "
                     + string.Join(", ", top.Select(t => $"{t.Id}:{t.LogProb:F4}")));

@@ -24,7 +24,7 @@ internal static class ReferenceData
     {
         using JsonDocument doc = JsonDocument.Parse(File.ReadAllText(TestPaths.Reference(model, $"tokens-{corpusFile}.json")));
         JsonElement root = doc.RootElement;
-        JsonElement ids = root.ValueKind == JsonValueKind.Array ? root : root.GetProperty("tokens");
+        JsonElement ids = root.ValueKind == JsonValueKind.Array ? root : root.GetProperty("ids");
         return [.. ids.EnumerateArray().Select(e => e.GetInt32())];
     }
 

@@ -14,10 +14,8 @@ public sealed class ChatTemplateCapabilitiesTests
     [InlineData("Qwen-Qwen2.5-7B-Instruct.jinja", true, true, true, true)]
     [InlineData("Qwen3.5-4B.jinja", true, true, true, true)]
     [InlineData("deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja", true, false, true, true)]
-    // The tool-call probe has content none, which Qwen3's template cannot lstrip: no tool calls detected (as in llama.cpp),
-    // and arguments stay strings, which that template prints as they are.
-    [InlineData("Qwen-Qwen3-0.6B.jinja", true, true, false, false)]
-    [InlineData("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", true, true, true, false)]
+    [InlineData("Qwen-Qwen3-0.6B.jinja", true, true, true, true)]
+    [InlineData("NousResearch-Hermes-2-Pro-Llama-3-8B-tool_use.jinja", true, true, true, true)]
     [InlineData("mistralai-Mistral-Nemo-Instruct-2407.jinja", true, true, true, true)]
     [InlineData("microsoft-Phi-3.5-mini-instruct.jinja", true, false, false, false)]
     [InlineData("HuggingFaceTB-SmolLM3-3B.jinja", true, false, false, false)]
@@ -30,20 +28,35 @@ public sealed class ChatTemplateCapabilitiesTests
     }
 
     [Fact]
-    public void Render_TemplateWithoutSystemRole_MergesSystemTextIntoNextUserMessage()
+    public void Render_TemplateWithoutSystemRole_MergesLeadingSystemMessageIntoTheNextOne()
     {
         ChatTemplate template = ChatTemplate.Parse(
             "{% for m in messages %}{% if m.role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}[{{ m.role }}:{{ m.content }}]{% endfor %}");
-        JsonArray messages = JsonNode.Parse("""
-            [{"role": "system", "content": "S1"}, {"role": "system", "content": "S2"}, {"role": "user", "content": "U"},
-             {"role": "system", "content": "S3"}, {"role": "assistant", "content": "A"}, {"role": "system", "content": "S4"}]
+        JsonArray conversation = JsonNode.Parse("""
+            [{"role": "system", "content": "S"}, {"role": "user", "content": "U"}, {"role": "assistant", "content": "A"}]
             """)!.AsArray();
+        JsonArray systemOnly = JsonNode.Parse("""[{"role": "system", "content": "S"}]""")!.AsArray();
+        JsonArray laterSystem = JsonNode.Parse("""[{"role": "user", "content": "U"}, {"role": "system", "content": "S"}]""")!.AsArray();
 
         Assert.False(template.Capabilities.SupportsSystemRole);
-        Assert.Equal("[user:S1\nS2\nU][user:S3][assistant:A][user:S4]", template.Render(new ChatTemplateInput(messages)));
+        Assert.Equal("[user:S\nU][assistant:A]", template.Render(new ChatTemplateInput(conversation)));
+        Assert.Equal(string.Empty, template.Render(new ChatTemplateInput(systemOnly)));
 
-        ChatTemplateException e = Assert.Throws<ChatTemplateException>(() => template.Render(new ChatTemplateInput(messages) { ApplyPolyfills = false }));
-        Assert.Equal("System role not supported", e.Message);
+        // Only a leading system message is adapted, as in llama.cpp: a later one reaches the template.
+        Assert.Equal("System role not supported", Assert.Throws<ChatTemplateException>(() => template.Render(new ChatTemplateInput(laterSystem))).Message);
+        Assert.Equal("System role not supported", Assert.Throws<ChatTemplateException>(() => template.Render(new ChatTemplateInput(conversation) { ApplyPolyfills = false })).Message);
+    }
+
+    [Fact]
+    public void Render_ToolCallMessageWithoutContent_GetsEmptyContent()
+    {
+        ChatTemplate template = ChatTemplate.Parse("{% for m in messages %}[{{ m.role }}:{{ m.content is defined }}:{{ m.content | length }}]{% endfor %}");
+        JsonArray messages = JsonNode.Parse("""
+            [{"role": "user", "content": "Hey"}, {"role": "assistant", "tool_calls": [{"id": "1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]}]
+            """)!.AsArray();
+
+        Assert.Equal("[user:True:3][assistant:True:0]", template.Render(new ChatTemplateInput(messages)));
+        Assert.Equal("[user:True:3][assistant:False:0]", template.Render(new ChatTemplateInput(messages) { ApplyPolyfills = false }));
     }
 
     [Fact]
@@ -58,7 +71,7 @@ public sealed class ChatTemplateCapabilitiesTests
                 {"id": "2", "type": "function", "function": {"name": "g", "arguments": "not json"}}]}]
             """)!.AsArray();
 
-        Assert.True(template.Capabilities.RequiresObjectArguments);
+        Assert.True(template.Capabilities.SupportsObjectArguments);
         Assert.Equal("{\"b\": 1, \"a\": [true, null]};\"not json\";", template.Render(new ChatTemplateInput(messages)));
         Assert.Equal("\"{\\\"b\\\": 1, \\\"a\\\": [true, null]}\";\"not json\";", template.Render(new ChatTemplateInput(messages) { ApplyPolyfills = false }));
     }

@@ -35,20 +35,21 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ (1 + 2) * 3 }}", "9")]
     [InlineData("{{ 7 / 2 }}|{{ 4 / 2 }}|{{ 7 // 2 }}|{{ -7 // 2 }}|{{ 7 % 3 }}|{{ -7 % 3 }}", "3.5|2.0|3|-4|1|2")]
     [InlineData("{{ 2 ** 10 }}|{{ n - 5 }}|{{ f * 2 }}|{{ -n }}", "1024|-2|3.0|-3")]
-    [InlineData("{{ 'a' ~ 1 ~ nul ~ t }}", "a1NoneTrue")]
-    [InlineData("{{ 'a' + 'b' }}|{{ 'x' * 3 }}|{{ [1] + [2] }}", "ab|xxx|[1, 2]")]
+    [InlineData("{{ ('a' ~ 1 ~ nul ~ t) | string }}|{{ ('b' + nul) | string }}|{{ (undefined_var + 'c') | string }}|{{ ([nul]) | string }}", "a1True|b|c|[None]")]
+    [InlineData("{{ ('a' + 'b') | string }}|{{ ('x' * 3) | string }}|{{ ([1] + [2]) | string }}", "ab|xxx|[1, 2]")]
     [InlineData("{{ 1 == 1.0 }}|{{ 'a' != 'b' }}|{{ 2 < 3 <= 3 }}|{{ 3 > 4 }}|{{ 'b' >= 'a' }}", "True|True|True|False|True")]
     [InlineData("{{ 'ell' in 'hello' }}|{{ 2 in items }}|{{ 'a' in d }}|{{ 'z' not in d }}|{{ 'x' in undefined_var }}", "True|True|True|True|False")]
     [InlineData("{{ t and 'yes' }}|{{ empty or 'fallback' }}|{{ not t }}|{{ not empty and n }}", "yes|fallback|False|3")]
     [InlineData("{{ 'a' if t else 'b' }}|{{ 'a' if empty else 'b' }}|[{{ 'a' if empty }}]", "a|b|[]")]
     [InlineData("{{ true }}|{{ True }}|{{ false }}|{{ none }}|{{ None }}|{{ nul }}", "True|True|False|||")]
-    [InlineData("{{ [1, 'a', none, true] }}|{{ {'k': 'v', 'n': 1} }}|{{ (1, 2) }}", "[1, 'a', None, True]|{'k': 'v', 'n': 1}|[1, 2]")]
+    [InlineData("{{ [1, 'a', none, true] ~ '' }}|{{ {'k': 'v', 'n': 1} ~ '' }}|{{ (1, 2) ~ '' }}|{{ [\"it's\"] ~ '' }}", "[1, 'a', None, True]|{'k': 'v', 'n': 1}|[1, 2]|[\"it's\"]")]
+    [InlineData("[{{ [1, 'a', none, true, [2.5]] }}][{{ {'k': 'v'} }}][{{ range }}]", "[1aTrue2.5][][]")]
     [InlineData("{{ \"it's\" }}|{{ 'say \"hi\"' }}|{{ 'tab\\tnew\\nline' }}|{{ 'a' 'b' }}", "it's|say \"hi\"|tab\tnew\nline|ab")]
-    [InlineData("{{ 1.25 }}|{{ 10 }}|{{ 1e3 }}|{{ 0.1 + 0.2 }}", "1.25|10|1000.0|0.30000000000000004")]
+    [InlineData("{{ 1.25 }}|{{ 10 }}|{{ 1e3 }}|{{ 0.1 + 0.2 }}|{{ -0.5 }}", "1.25|10|1000.0|0.3|-0.5")]
     public void Render_Operators_FollowPythonSemantics(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
-    [InlineData("{{ items[0] }}{{ items[-1] }}|{{ items[1:] }}|{{ items[:-1] }}|{{ items[::-1] }}|{{ items[::2] }}", "13|[2, 3]|[1, 2]|[3, 2, 1]|[1, 3]")]
+    [InlineData("{{ (items[0]) | string }}{{ (items[-1]) | string }}|{{ (items[1:]) | string }}|{{ (items[:-1]) | string }}|{{ (items[::-1]) | string }}|{{ (items[::2]) | string }}", "13|[2, 3]|[1, 2]|[3, 2, 1]|[1, 3]")]
     [InlineData("{{ 'hello'[1:3] }}|{{ 'hello'[::-1] }}|{{ 'hello'[-1] }}", "el|olleh|o")]
     [InlineData("{{ d.a }}{{ d['b'] }}|{{ msgs[1].content }}|{{ msgs[1]['role'] }}|{{ tool.parameters.required[0] }}", "21|y|assistant|city")]
     [InlineData("[{{ d.missing }}][{{ d.missing.deeper }}][{{ undefined_var.x['y'] }}][{{ items[10] }}]", "[][][][]")]
@@ -58,14 +59,14 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ s | trim }}|{{ s | upper }}|{{ s | lower }}|{{ 'hello world' | capitalize }}|{{ 'hello world' | title }}", "Hi there| HI THERE | hi there |Hello world|Hello World")]
     [InlineData("{{ items | length }}|{{ d | length }}|{{ 'abc' | length }}|{{ undefined_var | length }}|{{ items | count }}", "3|2|3|0|3")]
     [InlineData("{{ 'a-b-c' | replace('-', '+') }}|{{ items | join(', ') }}|{{ msgs | map(attribute='role') | join }}", "a+b+c|1, 2, 3|userassistantuser")]
-    [InlineData("{{ undefined_var | default('dv') }}|{{ empty | default('dv') }}|{{ empty | default('dv', true) }}|{{ nul | default('dv') }}", "dv||dv|")]
-    [InlineData("{{ items | first }}{{ items | last }}|{{ 'xyz' | first }}|{{ d | items }}|{{ d | list }}", "13|x|[['b', 1], ['a', 2]]|['b', 'a']")]
+    [InlineData("{{ undefined_var | default('dv') }}|{{ empty | default('dv') }}|{{ empty | default('dv', true) }}|{{ nul | default('dv') }}", "dv||dv|dv")]
+    [InlineData("{{ (items | first) | string }}{{ (items | last) | string }}|{{ ('xyz' | first) | string }}|{{ (d | items) | string }}|{{ (d | list) | string }}", "13|x|[['b', 1], ['a', 2]]|['b', 'a']")]
     [InlineData("{{ n | string ~ '!' }}|{{ '42' | int + 1 }}|{{ 'x' | int }}|{{ 3.9 | int }}|{{ '2.5' | float }}", "3!|43|0|3|2.5")]
-    [InlineData("{{ msgs | selectattr('role', 'equalto', 'user') | map(attribute='content') | list }}|{{ msgs | rejectattr('role', 'equalto', 'user') | list | length }}", "['x', 'z']|1")]
-    [InlineData("{{ ['a', 'code', 'b'] | reject('equalto', 'code') | join(',') }}|{{ [0, 1, '', 'x'] | select | list }}", "a,b|[1, 'x']")]
+    [InlineData("{{ (msgs | selectattr('role', 'equalto', 'user') | map(attribute='content') | list) | string }}|{{ (msgs | rejectattr('role', 'equalto', 'user') | list | length) | string }}", "['x', 'z']|1")]
+    [InlineData("{{ (['a', 'code', 'b'] | reject('equalto', 'code') | join(',')) | string }}|{{ ([0, 1, '', 'x'] | select | list) | string }}", "a,b|[1, 'x']")]
     [InlineData("{{ text | e }}|{{ '<i>' | escape }}|{{ '<i>' | safe }}", "héllo &#34;q&#34;\n\t&lt;b&gt;|&lt;i&gt;|<i>")]
-    [InlineData("{{ [3, 1, 2] | sort | list }}|{{ [1, 1, 2] | unique | list }}|{{ items | reverse | list }}|{{ items | sum }}|{{ items | max }}", "[1, 2, 3]|[1, 2]|[3, 2, 1]|6|3")]
-    [InlineData("{{ 'a\nb' | indent(2) }}|{{ -3 | abs }}|{{ 2.567 | round(2) }}|{{ d | dictsort }}", "a\n  b|3|2.57|[['a', 2], ['b', 1]]")]
+    [InlineData("{{ ([3, 1, 2] | sort | list) | string }}|{{ ([1, 1, 2] | unique | list) | string }}|{{ (items | reverse | list) | string }}|{{ (items | sum) | string }}|{{ (items | max) | string }}", "[1, 2, 3]|[1, 2]|[3, 2, 1]|6|3")]
+    [InlineData("{{ ('a\nb' | indent(2)) | string }}|{{ (-3 | abs) | string }}|{{ (2.567 | round(2)) | string }}|{{ (d | dictsort) | string }}", "a\n  b|3|2.57|[['a', 2], ['b', 1]]")]
     public void Render_Filters_Work(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
@@ -76,6 +77,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ text | tojson }}", "\"héllo \\\"q\\\"\\n\\t<b>\"")]
     [InlineData("{{ text | tojson(ensure_ascii=true) }}", "\"h\\u00e9llo \\\"q\\\"\\n\\t<b>\"")]
     [InlineData("{{ [1, 1.5, true, none, 'x'] | tojson }}", "[1, 1.5, true, null, \"x\"]")]
+    [InlineData("{{ [1.0, 0.1, 1e20, 1e-5, 123456789.0] | tojson }}", "[1, 0.1, 1e+20, 1e-05, 1.23457e+08]")]
     [InlineData("{{ d | tojson(sort_keys=true) }}", "{\"a\": 2, \"b\": 1}")]
     [InlineData("{{ {'a': [1, 2]} | tojson(separators=(',', ':')) }}", "{\"a\":[1,2]}")]
     public void Render_ToJson_MatchesLlamaCppFormatting(string source, string expected) => Assert.Equal(expected, Render(source));
@@ -84,7 +86,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{{ undefined_var is defined }}{{ n is defined }}{{ nul is defined }}{{ undefined_var is undefined }}", "FalseTrueTrueTrue")]
     [InlineData("{{ nul is none }}{{ undefined_var is none }}{{ n is not none }}", "TrueFalseTrue")]
     [InlineData("{{ s is string }}{{ n is string }}{{ d is mapping }}{{ items is mapping }}", "TrueFalseTrueFalse")]
-    [InlineData("{{ s is iterable }}{{ items is iterable }}{{ d is iterable }}{{ n is iterable }}{{ items is sequence }}", "TrueTrueTrueFalseTrue")]
+    [InlineData("{{ s is iterable }}{{ items is iterable }}{{ d is iterable }}{{ n is iterable }}{{ items is sequence }}{{ undefined_var is iterable }}", "TrueTrueFalseFalseTrueTrue")]
     [InlineData("{{ n is number }}{{ f is number }}{{ t is number }}{{ n is integer }}{{ f is float }}{{ t is boolean }}", "TrueTrueFalseTrueTrueTrue")]
     [InlineData("{{ t is true }}{{ t is false }}{{ 1 is true }}{{ n is equalto 3 }}{{ n is equalto(4) }}{{ n is odd }}{{ 4 is even }}{{ 9 is divisibleby 3 }}", "TrueFalseFalseTrueFalseTrueTrueTrue")]
     [InlineData("{{ not undefined_var is defined }}|{{ 'a' if undefined_var is defined else 'b' }}", "True|b")]
@@ -92,14 +94,14 @@ public sealed class ChatTemplateLanguageTests
 
     [Theory]
     [InlineData("{{ s.strip() }}|{{ s.lstrip() }}|{{ s.rstrip() }}|{{ 'xxhixx'.strip('x') }}", "Hi there|Hi there | Hi there|hi")]
-    [InlineData("{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a,b,c'.split(',', 1) }}|{{ 'x</think>y'.split('</think>')[-1] }}", "['a', 'b', '', 'c']|['a', 'b']|['a', 'b,c']|y")]
+    [InlineData("{{ ('a,b,,c'.split(',')) | string }}|{{ (' a  b '.split()) | string }}|{{ ('a,b,c'.split(',', 1)) | string }}|{{ ('x</think>y'.split('</think>')[-1]) | string }}", "['a', 'b', '', 'c']|['a', 'b']|['a', 'b,c']|y")]
     [InlineData("{{ 'hello'.startswith('he') }}{{ 'hello'.endswith('lo') }}{{ 'hello'.startswith(('x', 'h')) }}", "TrueTrueTrue")]
     [InlineData("{{ 'aXa'.replace('a', 'b') }}|{{ 'Hi'.upper() }}{{ 'Hi'.lower() }}|{{ 'ab cd'.title() }}|{{ '/'.join(['a', 'b']) }}", "bXb|HIhi|Ab Cd|a/b")]
-    [InlineData("{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}|{{ d.keys() | list }}|{{ d.values() | list }}", "b=1;a=2;|['b', 'a']|[1, 2]")]
+    [InlineData("{% for k, v in d.items() %}{{ (k) | string }}={{ (v) | string }};{% endfor %}|{{ (d.keys() | list) | string }}|{{ (d.values() | list) | string }}", "b=1;a=2;|['b', 'a']|[1, 2]")]
     [InlineData("{{ d.get('a') }}|{{ d.get('zz') }}|{{ d.get('zz', 'dflt') }}|{{ msgs[0].get('tool_calls') is none }}", "2||dflt|True")]
     [InlineData("{{ '{} and {}'.format('a', 1) }}|{{ '{1}{0}'.format('a', 'b') }}|{{ '{x}!{{}}'.format(x=n) }}|{{ '%s=%d%%' | format('k', 2.7) }}", "a and 1|ba|3!{}|k=2%")]
-    [InlineData("{{ 'a.b.c'.rsplit('.', 1) }}|{{ 'a\nb\r\nc\n'.splitlines() }}|{{ ''.splitlines() }}", "['a.b', 'c']|['a', 'b', 'c']|[]")]
-    [InlineData("{% set l = [1] %}{% set _ = l.append(2) %}{% do l.append(3) %}{{ l }}|{{ l.pop() }}{{ l }}", "[1, 2, 3]|3[1, 2]")]
+    [InlineData("{{ ('a.b.c'.rsplit('.', 1)) | string }}|{{ ('a\nb\r\nc\n'.splitlines()) | string }}|{{ (''.splitlines()) | string }}", "['a.b', 'c']|['a', 'b', 'c']|[]")]
+    [InlineData("{% set l = [1] %}{% set _ = l.append(2) %}{% do l.append(3) %}{{ (l) | string }}|{{ (l.pop()) | string }}{{ (l) | string }}", "[1, 2, 3]|3[1, 2]")]
     public void Render_Methods_Work(string source, string expected) => Assert.Equal(expected, Render(source));
 
     [Theory]
@@ -108,7 +110,7 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("{% for m in msgs if m.role == 'user' %}{{ loop.index }}/{{ loop.length }}:{{ m.content }};{% endfor %}", "1/2:x;2/2:z;")]
     [InlineData("{% for i in [] %}x{% else %}empty{% endfor %}|{% for i in undefined_var %}x{% else %}none{% endfor %}", "empty|none")]
     [InlineData("{% for i in range(5) %}{% if i == 1 %}{% continue %}{% endif %}{% if i == 3 %}{% break %}{% endif %}{{ i }}{% endfor %}", "02")]
-    [InlineData("{{ range(3) | list }}|{{ range(1, 7, 2) | list }}|{{ range(3, 0, -1) | list }}", "[0, 1, 2]|[1, 3, 5]|[3, 2, 1]")]
+    [InlineData("{{ (range(3) | list) | string }}|{{ (range(1, 7, 2) | list) | string }}|{{ (range(3, 0, -1) | list) | string }}", "[0, 1, 2]|[1, 3, 5]|[3, 2, 1]")]
     [InlineData("{% for c in 'ab' %}{{ c }}.{% endfor %}|{% for k in d %}{{ k }}{% endfor %}|{% for a, b in [[1, 2], [3, 4]] %}{{ a + b }}{% endfor %}", "a.b.|ba|37")]
     [InlineData("{% for i in items %}{{ loop.cycle('o', 'e') }}{% endfor %}", "oeo")]
     public void Render_ForLoops_ExposeLoopVariables(string source, string expected) => Assert.Equal(expected, Render(source));
@@ -141,9 +143,9 @@ public sealed class ChatTemplateLanguageTests
     [InlineData("  {%+ if t %}x{% endif %}", "  x")]
     [InlineData("{% if t %}\n    {% if t %}x{% endif %}\n{% endif %}", "x")]
     [InlineData("{{ 'v' }}    {% if t %}x{% endif %}", "v    x")]
-    [InlineData("a\n    {{ 'x' }}\n  {# c #}\nb", "a\nx\nb")]
-    [InlineData("   {{ 'x' }}", "x")]
-    [InlineData("a\r\n{% if t %}\r\nb{% endif %}", "a\r\n\r\nb")]
+    [InlineData("a\n    {{ 'x' }}\n  {# c #}\nb", "a\n    x\nb")]
+    [InlineData("   {{ 'x' }}", "   x")]
+    [InlineData("a\r\n{% if t %}\r\nb{% endif %}\rc\r\nd", "a\nbc\nd")]
     [InlineData("a {# comment #} b\n{# line comment #}\nc", "a  b\nc")]
     [InlineData("{{ 'x' }}\n{{ 'y' }}\n", "x\ny")]
     [InlineData("{{ 'x' }}\n\n", "x\n")]
@@ -299,6 +301,34 @@ public sealed class ChatTemplateLanguageTests
         {
             Assert.Equal((i * (i + 1) / 2).ToString(System.Globalization.CultureInfo.InvariantCulture), results[i]);
         }
+    }
+
+    [Fact]
+    public void Render_JsonBuiltFromClrValues_ConvertsToTemplateValues()
+    {
+        var messages = new JsonArray(new JsonObject
+        {
+            ["role"] = "user",
+            ["content"] = JsonValue.Create(new DateTime(2026, 11, 23, 0, 0, 0, DateTimeKind.Utc)),
+            ["n"] = JsonValue.Create(3),
+            ["f"] = JsonValue.Create(2.5),
+            ["b"] = JsonValue.Create(true),
+        });
+
+        string rendered = ChatTemplate.Parse("{% set m = messages[0] %}{{ m.content }}|{{ m.n + 1 }}|{{ m.f * 2 }}|{{ m.b }}").Render(new ChatTemplateInput(messages));
+
+        Assert.Equal("2026-11-23T00:00:00Z|4|5.0|True", rendered);
+    }
+
+    [Fact]
+    public void Render_NullArguments_ThrowArgumentExceptions()
+    {
+        ChatTemplate template = ChatTemplate.Parse("x");
+
+        Assert.Throws<ArgumentNullException>(() => template.Render(null!));
+        Assert.Throws<ArgumentNullException>(() => ChatTemplate.Parse(null!));
+        Assert.Throws<ArgumentNullException>(() => new ChatTemplateInput(null!));
+        Assert.Throws<ArgumentException>(() => template.Render(new ChatTemplateInput([]) { TimeProvider = null! }));
     }
 
     [Fact]

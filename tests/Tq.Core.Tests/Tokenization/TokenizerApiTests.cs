@@ -86,4 +86,21 @@ public sealed class TokenizerApiTests
 
         Assert.Throws<ArgumentNullException>(() => tokenizer.Encode(null!));
     }
+
+    [Theory]
+    [InlineData("llama-spm")]
+    [InlineData("qwen2")]
+    public void Encode_FromManyThreads_GivesTheSameIdsAsSequential(string vocab)
+    {
+        Tokenizer tokenizer = VocabTestVectors.Tokenizer(vocab);
+        IReadOnlyList<(string Text, int[] Ids)> vectors = VocabTestVectors.Read(vocab);
+        var results = new int[vectors.Count * 8][];
+
+        Parallel.For(0, results.Length, i => results[i] = tokenizer.Encode(vectors[i % vectors.Count].Text, addSpecial: false, parseSpecial: true));
+
+        for (int i = 0; i < results.Length; i++)
+        {
+            Assert.Equal(vectors[i % vectors.Count].Ids, results[i]);
+        }
+    }
 }

@@ -28,8 +28,10 @@ public sealed class TokenizerReferenceTests
         string text = Encoding.UTF8.GetString(File.ReadAllBytes(TestPaths.Corpus(corpus["corpora/".Length..].Split('/'))));
         int[] ids = s_stories260K.Value.Encode(text, addSpecial: true, parseSpecial: true);
 
-        Assert.Equal(expected.Length, ids.Length);
-        Assert.Equal(expected, ids);
+        // A span comparison and the first differing position: xunit's collection diff is slow on 700k ids.
+        int mismatch = ids.AsSpan().CommonPrefixLength(expected);
+        Assert.True(mismatch == expected.Length && ids.Length == expected.Length,
+            $"ids differ from llama-tokenize at position {mismatch} (got {ids.Length} ids, expected {expected.Length})");
     }
 
     [Fact]

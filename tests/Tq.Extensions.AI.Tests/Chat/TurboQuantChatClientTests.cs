@@ -260,6 +260,27 @@ public sealed class TurboQuantChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task GetResponseAsync_RawRepresentationFactory_StartsFromItsSamplerOptions()
+    {
+        var options = new ChatOptions { MaxOutputTokens = 64, RawRepresentationFactory = _ => new Tq.Core.Sampling.SamplerOptions { Temperature = 0 } };
+
+        ChatResponse response = await _client.GetResponseAsync(ChatReference.Messages("simple"), options);
+
+        Assert.Equal(ChatReference.Completion("simple").GetProperty("message").GetProperty("content").GetString(), response.Text);
+    }
+
+    [Fact]
+    public async Task GetResponseAsync_AdditionalProperties_MinPIsHonoured()
+    {
+        // min-p = 1 keeps only the most likely token: greedy whatever the temperature.
+        var options = new ChatOptions { Temperature = 1.5f, Seed = 9, MaxOutputTokens = 64, AdditionalProperties = new() { [TurboQuantChatClient.MinPProperty] = 1f } };
+
+        ChatResponse response = await _client.GetResponseAsync(ChatReference.Messages("simple"), options);
+
+        Assert.Equal(ChatReference.Completion("simple").GetProperty("message").GetProperty("content").GetString(), response.Text);
+    }
+
+    [Fact]
     public void GetService_PerConventions()
     {
         Assert.Same(_client, _client.GetService(typeof(IChatClient)));

@@ -1,0 +1,27 @@
+using Microsoft.Extensions.AI;
+
+namespace TqConnector.Samples.WebApi;
+
+/// <summary>The body of <c>/api/chat</c>: a message and, optionally, the earlier turns.</summary>
+/// <param name="Message">The user's message.</param>
+/// <param name="System">An optional system prompt.</param>
+/// <param name="History">Earlier turns as (role, text) pairs.</param>
+internal sealed record SampleChatRequest(string Message, string? System = null, IReadOnlyList<SampleChatTurn>? History = null)
+{
+    public List<ChatMessage> ToMessages()
+    {
+        List<ChatMessage> messages = [];
+        if (!string.IsNullOrEmpty(System))
+        {
+            messages.Add(new ChatMessage(ChatRole.System, System));
+        }
+
+        foreach (SampleChatTurn turn in History ?? [])
+        {
+            messages.Add(new ChatMessage(new ChatRole(turn.Role), turn.Text));
+        }
+
+        messages.Add(new ChatMessage(ChatRole.User, Message));
+        return messages;
+    }
+}

@@ -1,0 +1,138 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Microsoft.Extensions.AI;
+using Tq.Extensions.AI;
+
+namespace Tq.Cli.Commands;
+
+/// <summary>
+/// <c>tq chat -m model.gguf [--bits-k 4 --bits-v 2] [--system ...]</c>: an interactive chat on
+/// <see cref="TurboQuantChatClient"/>, streamed; <c>/reset</c>, <c>/stats</c>, <c>/exit</c>. Reads piped stdin too.
+/// </summary>
+internal static class ChatCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "The GGUF model: a path or a model pulled with `tq pull`.", Required = true };
+        var bitsK = new Option<float>("--bits-k") { Description = "Key bits: 2, 2.5, 3, 3.5, 4 (TurboQuant), 8 (Q8_0), 16 (FP16).", DefaultValueFactory = _ => 4f };
+        var bitsV = new Option<float>("--bits-v") { Description = "Value bits (as --bits-k).", DefaultValueFactory = _ => 2f };
+        var system = new Option<string?>("--system") { Description = "The system prompt." };
+        var temp = new Option<float>("--temp") { Description = "Temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };
+        var seed = new Option<long?>("--seed", "-s") { Description = "Sampling seed (default: random)." };
+        var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Most tokens per answer (default: up to the context end)." };
+        var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's).", DefaultValueFactory = _ => 0 };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var template = new Option<string?>("--chat-template") { Description = "A built-in template name or Jinja text instead of the model's." };
+        var command = new Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.");
+        foreach (Option o in new Option[] { model, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
+        {
+            var options = new TurboQuantChatOptions
+            {
+                ModelPath = parse.GetValue(model),
+                BitsK = parse.GetValue(bitsK),
+                BitsV = parse.GetValue(bitsV),
+                ContextSize = parse.GetValue(ctx),
+                Threads = parse.GetValue(threads),
+                ChatTemplate = parse.GetValue(template),
+                Temperature = parse.GetValue(temp),
+                Seed = parse.GetValue(seed),
+                MaxOutputTokens = parse.GetValue(maxTokens),
+                MaxConcurrentSessions = 1,
+            };
+            return RunAsync(options, parse.GetValue(system), Console.In, Console.Out, cancellationToken);
+        }));
+        return command;
+    }
+
+    /// <summary>Runs the chat loop over <paramref name="input"/> until <c>/exit</c> or the end of the input.</summary>
+    internal static async Task<int> RunAsync(TurboQuantChatOptions options, string? system, TextReader input, TextWriter output, CancellationToken cancellationToken)
+    {
+        using var client = new TurboQuantChatClient(options);
+        bool interactive = !Console.IsInputRedirected && ReferenceEquals(input, Console.In);
+        List<ChatMessage> history = NewHistory(system);
+        UsageDetails? last = null;
+        double lastSeconds = 0;
+        if (interactive)
+        {
+            output.WriteLine($"tq chat: {client.Engine.ModelId}, KV cache {Describe(options)}. /reset, /stats, /exit.");
+        }
+
+        while (true)
+        {
+            if (interactive)
+            {
+                output.Write("> ");
+            }
+
+            string? line = await input.ReadLineAsync(cancellationToken).ConfigureAwait(false);
+            if (line is null || line.Trim() == "/exit")
+            {
+                return 0;
+            }
+
+            switch (line.Trim())
+            {
+                case "":
+                    continue;
+                case "/reset":
+                    history = NewHistory(system);
+                    client.Engine.ResetIdleSessions();
+                    output.WriteLine("(conversation reset)");
+                    continue;
+                case "/stats":
+                    output.WriteLine(Stats(client, options, last, lastSeconds));
+                    continue;
+            }
+
+            history.Add(new ChatMessage(ChatRole.User, line));
+            var updates = new List<ChatResponseUpdate>();
+            long start = Stopwatch.GetTimestamp();
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(history, cancellationToken: cancellationToken).ConfigureAwait(false))
+            {
+                updates.Add(update);
+                output.Write(update.Text);
+                output.Flush();
+            }
+
+            lastSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            output.WriteLine();
+            ChatResponse response = updates.ToChatResponse();
+            history.AddMessages(response);
+            last = response.Usage;
+        }
+    }
+
+    private static List<ChatMessage> NewHistory(string? system) =>
+        string.IsNullOrEmpty(system) ? [] : [new ChatMessage(ChatRole.System, system)];
+
+    private static string Describe(TurboQuantChatOptions o) => o.BitsK == 16 && o.BitsV == 16 ? "FP16"
+        : o.BitsK == 8 && o.BitsV == 8 ? "Q8_0"
+        : string.Create(CultureInfo.InvariantCulture, $"TurboQuant K{o.BitsK}/V{o.BitsV}");
+
+    private static string Stats(TurboQuantChatClient client, TurboQuantChatOptions options, UsageDetails? usage, double seconds)
+    {
+        TurboQuantEngineStatistics s = client.Engine.GetStatistics();
+        var text = new System.Text.StringBuilder();
+        if (usage is not null)
+        {
+            long prefillUs = usage.AdditionalCounts?.GetValueOrDefault(TurboQuantChatClient.PrefillMicrosecondsCount) ?? 0;
+            long decodeUs = usage.AdditionalCounts?.GetValueOrDefault(TurboQuantChatClient.DecodeMicrosecondsCount) ?? 0;
+            long output = usage.OutputTokenCount ?? 0;
+            long prefilled = (usage.InputTokenCount ?? 0) - (usage.CachedInputTokenCount ?? 0);
+            text.Append(CultureInfo.InvariantCulture, $"last answer: prompt {usage.InputTokenCount} tokens ({usage.CachedInputTokenCount} reused from the cache, {prefilled} prefilled in {prefillUs / 1000.0:F1} ms), ")
+                .Append(CultureInfo.InvariantCulture, $"{output} generated in {decodeUs / 1000.0:F1} ms ({(decodeUs > 0 && output > 1 ? (output - 1) * 1e6 / decodeUs : 0):F1} tokens/s), total {seconds:F2} s\n");
+            long tokens = (usage.InputTokenCount ?? 0) + output;
+            text.Append(CultureInfo.InvariantCulture, $"conversation: {tokens} tokens; KV cache {Describe(options)} {s.KvCacheBytesPerToken} bytes/token vs FP16 {s.F16KvCacheBytesPerToken} ")
+                .Append(CultureInfo.InvariantCulture, $"({(double)s.F16KvCacheBytesPerToken / s.KvCacheBytesPerToken:F2}x smaller): {tokens * s.KvCacheBytesPerToken / 1024.0:F1} KiB vs {tokens * s.F16KvCacheBytesPerToken / 1024.0:F1} KiB\n");
+        }
+
+        text.Append(CultureInfo.InvariantCulture, $"sessions: {s.LiveSessions} live, KV caches hold {s.KvCacheBytes / 1048576.0:F2} MiB; context {s.ContextLength} tokens; model {client.Engine.ModelId}");
+        return text.ToString();
+    }
+}
