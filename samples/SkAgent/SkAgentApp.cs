@@ -19,7 +19,7 @@ public static class SkAgentApp
     /// <param name="input">Questions in interactive mode (one a line; an empty line or <c>exit</c> ends).</param>
     /// <param name="output">Where the answers and figures go.</param>
     /// <param name="cancellationToken">Stops the current answer.</param>
-    /// <returns>The exit code: 0 on success, 1 when the conversation does not fit the context, 2 on a bad command line.</returns>
+    /// <returns>The exit code: 0 on success, 1 when a question failed (context full, malformed tool call), 2 on a bad command line.</returns>
     public static async Task<int> RunAsync(string[] args, TextReader input, TextWriter output, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(args);
@@ -85,6 +85,7 @@ public static class SkAgentApp
         await output.WriteLineAsync(Invariant($"document {documentName}: {document.Length} characters in context; plugins: {string.Join(", ", kernel.Plugins.SelectMany(p => p.Select(f => p.Name + "." + f.Name)))}")).ConfigureAwait(false);
 
         IEnumerable<string> prompts = options.Prompts.Count > 0 ? options.Prompts : ReadPrompts(input);
+        int failures = 0;
         foreach (string prompt in prompts)
         {
             await output.WriteLineAsync("> " + prompt).ConfigureAwait(false);
@@ -102,12 +103,21 @@ public static class SkAgentApp
                 await output.WriteLineAsync(e.Message + " Load less of the document (--document-chars) or raise --context.").ConfigureAwait(false);
                 return 1;
             }
+            catch (InvalidOperationException e)
+            {
+                // Small models sometimes write a tool call that does not parse; the agent rolled the turn back.
+                await output.WriteLineAsync("error: " + e.Message).ConfigureAwait(false);
+                failures++;
+                continue;
+            }
 
             await output.WriteLineAsync().ConfigureAwait(false);
-            foreach (FunctionResultContent result in agent.History.Skip(before).SelectMany(m => m.Items.OfType<FunctionResultContent>()))
+            List<KernelContent> items = [.. agent.History.Skip(before).SelectMany(m => m.Items)];
+            foreach (FunctionResultContent result in items.OfType<FunctionResultContent>())
             {
+                FunctionCallContent? call = items.OfType<FunctionCallContent>().FirstOrDefault(c => c.Id == result.CallId);
                 string text = Convert.ToString(result.Result, CultureInfo.InvariantCulture) ?? string.Empty;
-                await output.WriteLineAsync(Invariant($"  [tool {result.PluginName}.{result.FunctionName} returned {text.Length} characters: {Shorten(text)}]")).ConfigureAwait(false);
+                await output.WriteLineAsync(Invariant($"  [tool {call?.FunctionName ?? result.CallId} returned {text.Length} characters: {Shorten(text)}]")).ConfigureAwait(false);
             }
 
             TurboQuantKvCacheUsage usage = agent.GetKvCacheUsage();
@@ -117,7 +127,7 @@ public static class SkAgentApp
                 $"  KV cache for {usage.Tokens} tokens: {usage.KvCacheKind} {Kib(usage.KvCacheBytes)} vs FP16 {Kib(usage.F16KvCacheBytes)} ({usage.CompressionRatio:F2}x); full {usage.ContextLength}-token context: {Kib(perToken * usage.ContextLength)} vs {Kib(f16PerToken * usage.ContextLength)}")).ConfigureAwait(false);
         }
 
-        return 0;
+        return failures == 0 ? 0 : 1;
     }
 
     private static IEnumerable<string> ReadPrompts(TextReader input)
