@@ -26,6 +26,20 @@ public sealed class SkAgentSampleTests
         Assert.Contains("vs FP16", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task RunAsync_Interactive_AnswersEachLineUntilExit()
+    {
+        using var output = new StringWriter();
+        using var input = new StringReader("Tell me a story.\nexit\nnot asked\n");
+
+        int exit = await SkAgentApp.RunAsync(["--context", "1536", "--document-chars", "100", "--max-tokens", "4"], input, output);
+
+        string text = output.ToString();
+        Assert.True(exit == 0, text);
+        Assert.Contains("> Tell me a story.", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("not asked", text, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--context", "0")]
     [InlineData("--bits-k", "x")]
