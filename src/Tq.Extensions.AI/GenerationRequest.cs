@@ -11,8 +11,9 @@ namespace Tq.Extensions.AI;
 /// <summary>One request resolved against an engine: the prompt tokens, the sampler settings and the output rules.</summary>
 internal sealed class GenerationRequest
 {
-    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode)
+    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode, JsonElement? jsonSchema)
     {
+        JsonSchema = jsonSchema;
         PromptText = promptText;
         Prompt = prompt;
         Sampler = sampler;
@@ -42,6 +43,9 @@ internal sealed class GenerationRequest
     public string ForcedText { get; }
 
     public bool JsonMode { get; }
+
+    /// <summary>The schema the JSON output must follow (the supported subset), or null.</summary>
+    public JsonElement? JsonSchema { get; }
 
     public static GenerationRequest Create(TurboQuantEngine engine, IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
@@ -111,7 +115,8 @@ internal sealed class GenerationRequest
         // The last sampled token is never evaluated, so a full context still leaves room for one.
         int maxTokens = Math.Min(requested.Value, context - tokens.Count + 1);
         string[] stops = options?.StopSequences?.Where(s => !string.IsNullOrEmpty(s)).ToArray() ?? [];
-        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json);
+        JsonElement? jsonSchema = (options?.ResponseFormat as ChatResponseFormatJson)?.Schema;
+        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json, jsonSchema);
     }
 
     private static SamplerOptions CreateSamplerOptions(TurboQuantChatOptions defaults, IChatClient client, ChatOptions? options)

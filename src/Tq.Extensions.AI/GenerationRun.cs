@@ -51,7 +51,7 @@ internal sealed class GenerationRun
         _stops = new StopSequenceFilter(request.Stops);
         if (request.JsonMode)
         {
-            _json = JsonConstraint.For(_tokenizer);
+            _json = request.JsonSchema is { } schema ? JsonConstraint.For(_tokenizer, schema) : JsonConstraint.For(_tokenizer);
             _maskedLogits = new float[engine.Model.VocabularySize];
         }
 
@@ -143,7 +143,7 @@ internal sealed class GenerationRun
             return Finish(ChatFinishReason.Stop, contents);
         }
 
-        _json?.Accept(token, _tokenizer);
+        _json?.Accept(token);
         if (Process(_decoder.Append(token), contents))
         {
             return true;

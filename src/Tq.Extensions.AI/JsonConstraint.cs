@@ -1,32 +1,37 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using Tq.Core.Tokenization;
 
 namespace Tq.Extensions.AI;
 
 /// <summary>
-/// JSON mode: constrains sampling so the output is a JSON object. Before each draw, every token whose text would make
-/// the output stop being a prefix of valid JSON gets −∞ logits (a character-level pushdown automaton run over each
-/// token's text); end-of-generation is allowed only once the object is closed, and generation stops right there.
+/// JSON mode: constrains sampling so the output is a JSON object (or, given a JSON Schema, a value of the schema's
+/// supported subset). Before each draw, every token whose text would make the output stop being a valid prefix gets
+/// −∞ logits (a character-level pushdown automaton walked over a trie of the token texts); end-of-generation is allowed
+/// only once the value is complete, and generation stops right there.
 /// </summary>
 /// <remarks>
 /// Whitespace outside strings is limited to one character in a row (so a model cannot loop on blanks), tokens that
-/// hold only part of a UTF-8 character are not used, and nesting is limited to 64 levels. A JSON Schema is not enforced
-/// (only described to the model in the prompt).
+/// hold only part of a UTF-8 character are not used, and nesting is limited to 64 levels. The schema subset is described
+/// on <see cref="SchemaNode"/>.
 /// </remarks>
-internal sealed class JsonConstraint
+internal sealed partial class JsonConstraint
 {
     private static readonly ConditionalWeakTable<Tokenizer, Vocabulary> s_vocabularies = [];
 
     private readonly string?[] _pieces;
     private readonly TrieNode _trie;
     private readonly bool[] _allowed;
-    private State _state;
+    private readonly SchemaNode _root;
+    private SchemaState _state;
 
-    private JsonConstraint(Vocabulary vocabulary)
+    private JsonConstraint(Vocabulary vocabulary, SchemaNode root)
     {
         _pieces = vocabulary.Pieces;
         _trie = vocabulary.Trie;
         _allowed = new bool[_pieces.Length];
+        _root = root;
+        _state = SchemaState.Start(root);
     }
 
     private enum Mode : byte
@@ -54,9 +59,12 @@ internal sealed class JsonConstraint
     }
 
     /// <summary>Whether the top-level object is closed.</summary>
-    public bool IsComplete => _state.Mode == Mode.Done;
+    public bool IsComplete => _state.IsDone;
 
-    public static JsonConstraint For(Tokenizer tokenizer) => new(s_vocabularies.GetValue(tokenizer, Vocabulary.Build));
+    public static JsonConstraint For(Tokenizer tokenizer) => new(s_vocabularies.GetValue(tokenizer, Vocabulary.Build), SchemaNode.AnyObject);
+
+    /// <summary>A constraint to JSON that matches <paramref name="schema"/> (the supported subset; see <see cref="SchemaNode.Compile"/>).</summary>
+    public static JsonConstraint For(Tokenizer tokenizer, JsonElement schema) => new(s_vocabularies.GetValue(tokenizer, Vocabulary.Build), SchemaNode.Compile(schema));
 
     /// <summary>Sets the logits of every token that cannot continue the JSON to −∞.</summary>
     /// <remarks>
@@ -100,7 +108,7 @@ internal sealed class JsonConstraint
             }
             else
             {
-                State s = _state;
+                SchemaState s = _state;
                 allowed = true;
                 foreach (char c in piece)
                 {
@@ -119,7 +127,7 @@ internal sealed class JsonConstraint
         }
     }
 
-    private void Walk(TrieNode node, State state)
+    private void Walk(TrieNode node, SchemaState state)
     {
         foreach (int id in node.Tokens)
         {
@@ -129,7 +137,7 @@ internal sealed class JsonConstraint
         TrieNode[] children = node.Children;
         for (int i = 0; i < children.Length; i++)
         {
-            State next = state;
+            SchemaState next = state;
             if (next.Feed(children[i].Char))
             {
                 Walk(children[i], next);
@@ -138,9 +146,8 @@ internal sealed class JsonConstraint
     }
 
     /// <summary>Advances over the chosen token.</summary>
-    public void Accept(int token, Tokenizer tokenizer)
+    public void Accept(int token)
     {
-        _ = tokenizer;
         if (_pieces[token] is string piece)
         {
             foreach (char c in piece)
@@ -150,7 +157,7 @@ internal sealed class JsonConstraint
         }
     }
 
-    public void Reset() => _state = default;
+    public void Reset() => _state = SchemaState.Start(_root);
 
     /// <summary>Advances over text (tests); false when the text cannot continue the JSON.</summary>
     internal bool Advance(string text)
@@ -167,9 +174,12 @@ internal sealed class JsonConstraint
     }
 
     /// <summary>Whether <paramref name="text"/> is a prefix of a JSON object (for tests).</summary>
-    internal static bool IsValidPrefix(string text, out bool complete)
+    internal static bool IsValidPrefix(string text, out bool complete) => IsValidPrefix(SchemaNode.AnyObject, text, out complete);
+
+    /// <summary>Whether <paramref name="text"/> is a prefix of JSON that <paramref name="root"/> accepts (for tests).</summary>
+    internal static bool IsValidPrefix(SchemaNode root, string text, out bool complete)
     {
-        State s = default;
+        SchemaState s = SchemaState.Start(root);
         foreach (char c in text)
         {
             if (!s.Feed(c))
@@ -179,7 +189,7 @@ internal sealed class JsonConstraint
             }
         }
 
-        complete = s.Mode == Mode.Done;
+        complete = s.IsDone;
         return true;
     }
 
@@ -257,6 +267,12 @@ internal sealed class JsonConstraint
 
         public Mode Mode;
         private Mode _stringReturn;
+
+        /// <summary>Whether a number is complete here (the next character may end it).</summary>
+        public readonly bool AtNumberEnd => Mode is Mode.NumberZero or Mode.NumberInt or Mode.NumberFraction or Mode.NumberExponent;
+
+        /// <summary>A state that expects one JSON value of any kind (at depth 0: done when it ends).</summary>
+        public static State ForValue() => new() { Mode = Mode.Value };
         private ulong _stack; // bit i = 1: level i is an object
         private byte _depth;
         private byte _index;
@@ -270,7 +286,14 @@ internal sealed class JsonConstraint
                 case Mode.String:
                     if (c == '"')
                     {
-                        Mode = _stringReturn;
+                        if (_stringReturn == Mode.AfterValue)
+                        {
+                            EndValue();
+                        }
+                        else
+                        {
+                            Mode = _stringReturn;
+                        }
                     }
                     else if (c == '\\')
                     {

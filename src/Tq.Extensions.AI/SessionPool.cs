@@ -42,8 +42,9 @@ internal sealed class SessionPool : IDisposable
             if (fit < 1)
             {
                 first.Session.Dispose();
-                throw new InvalidOperationException(
-                    $"MaxKvCacheBytes ({maxKvCacheBytes:N0}) cannot hold one session: a {options.ContextLength}-token KV cache takes up to {BytesPerSession:N0} bytes. Raise MaxKvCacheBytes, lower ContextSize or use fewer bits.");
+                throw new InvalidOperationException(string.Create(
+                    System.Globalization.CultureInfo.InvariantCulture,
+                    $"MaxKvCacheBytes ({maxKvCacheBytes:N0}) cannot hold one session: a {options.ContextLength}-token KV cache takes up to {BytesPerSession:N0} bytes. Raise MaxKvCacheBytes, lower ContextSize or use fewer bits."));
             }
 
             max = (int)Math.Min(max, fit);

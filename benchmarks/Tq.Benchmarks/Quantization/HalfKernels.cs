@@ -46,6 +46,37 @@ internal static class HalfKernels
         return sum;
     }
 
+    /// <summary>
+    /// Scores of one FP16 row of 128 values against a group of queries (GQA): the row is converted once into registers,
+    /// then dotted with every query.
+    /// </summary>
+    public static void DotGroup128(ReadOnlySpan<Half> key, ReadOnlySpan<float> queries, int count, Span<float> scores, int scoreStride, int row)
+    {
+        ref ushort k = ref Unsafe.As<Half, ushort>(ref MemoryMarshal.GetReference(key));
+        var k0 = Convert(Vector256.LoadUnsafe(ref k, 0));
+        var k1 = Convert(Vector256.LoadUnsafe(ref k, 16));
+        var k2 = Convert(Vector256.LoadUnsafe(ref k, 32));
+        var k3 = Convert(Vector256.LoadUnsafe(ref k, 48));
+        var k4 = Convert(Vector256.LoadUnsafe(ref k, 64));
+        var k5 = Convert(Vector256.LoadUnsafe(ref k, 80));
+        var k6 = Convert(Vector256.LoadUnsafe(ref k, 96));
+        var k7 = Convert(Vector256.LoadUnsafe(ref k, 112));
+        ref float q = ref MemoryMarshal.GetReference(queries);
+        for (int g = 0; g < count; g++)
+        {
+            ref float qg = ref Unsafe.Add(ref q, g * 128);
+            var a = k0 * Vector512.LoadUnsafe(ref qg, 0);
+            var b = k1 * Vector512.LoadUnsafe(ref qg, 16);
+            a = Avx512F.FusedMultiplyAdd(k2, Vector512.LoadUnsafe(ref qg, 32), a);
+            b = Avx512F.FusedMultiplyAdd(k3, Vector512.LoadUnsafe(ref qg, 48), b);
+            a = Avx512F.FusedMultiplyAdd(k4, Vector512.LoadUnsafe(ref qg, 64), a);
+            b = Avx512F.FusedMultiplyAdd(k5, Vector512.LoadUnsafe(ref qg, 80), b);
+            a = Avx512F.FusedMultiplyAdd(k6, Vector512.LoadUnsafe(ref qg, 96), a);
+            b = Avx512F.FusedMultiplyAdd(k7, Vector512.LoadUnsafe(ref qg, 112), b);
+            scores[(g * scoreStride) + row] = Vector512.Sum(a + b);
+        }
+    }
+
     /// <summary>acc += w·row over FP16 rows (the FP16 cache's value accumulation).</summary>
     public static void Axpy(float w, ReadOnlySpan<Half> row, Span<float> acc)
     {

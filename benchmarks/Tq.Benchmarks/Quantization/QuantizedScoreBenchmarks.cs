@@ -13,6 +13,7 @@ public class QuantizedScoreBenchmarks
 {
     private const int Keys = 4096;
     private const int Dim = 128;
+    private const int Group = 7; // query heads per KV head, e.g. Qwen2.5-7B (28/4)
 
     private Half[] _fp16 = [];
     private float[] _query = [];
@@ -23,6 +24,12 @@ public class QuantizedScoreBenchmarks
     private byte[] _prodCodes = [];
     private Half[] _prodNorms = [], _prodResiduals = [];
     private float[] _prodQuery = [];
+    private float[] _groupQueries = [];
+    private float[] _groupPrepared = [];
+    private float[] _groupScores = [];
+    private TurboQuantMseQuantizer _groupQuantizer = null!;
+    private byte[] _groupCodes = [];
+    private Half[] _groupNorms = [];
 
     [GlobalSetup]
     public void Setup()
@@ -42,6 +49,18 @@ public class QuantizedScoreBenchmarks
         _prod.Encode(keys, _prodCodes, _prodNorms, _prodResiduals);
         _prodQuery = new float[_prod.PreparedQueryLength];
         _prod.PrepareQuery(_query, _prodQuery);
+
+        _groupQueries = QuantizerEvaluator.Generate(EvaluationData.Gaussian, Group, Dim, 3);
+        _groupScores = new float[Group * Keys];
+        _groupQuantizer = new TurboQuantMseQuantizer(Dim, 4);
+        _groupCodes = new byte[Keys * _groupQuantizer.CodeBytesPerVector];
+        _groupNorms = new Half[Keys];
+        _groupQuantizer.Encode(keys, _groupCodes, _groupNorms);
+        _groupPrepared = new float[Group * _groupQuantizer.PreparedQueryLength];
+        for (int g = 0; g < Group; g++)
+        {
+            _groupQuantizer.PrepareQuery(_groupQueries.AsSpan(g * Dim, Dim), _groupPrepared.AsSpan(g * _groupQuantizer.PreparedQueryLength, _groupQuantizer.PreparedQueryLength));
+        }
 
         // The baseline must compute the right thing.
         for (int r = 0; r < 64; r++)
@@ -91,6 +110,21 @@ public class QuantizedScoreBenchmarks
 
     [Benchmark(OperationsPerInvoke = Keys)]
     public void TqProd3BitScore() => _prod.Score(_prodQuery, _prodCodes, _prodNorms, _prodResiduals, _scores);
+
+    /// <summary>GQA: 7 query heads against the same FP16 keys, each key converted once. Per (key, query) pair.</summary>
+    [Benchmark(OperationsPerInvoke = Keys * Group)]
+    public void Fp16DotGroup7()
+    {
+        ReadOnlySpan<Half> keys = _fp16;
+        for (int r = 0; r < Keys; r++)
+        {
+            HalfKernels.DotGroup128(keys.Slice(r * Dim, Dim), _groupQueries, Group, _groupScores, Keys, r);
+        }
+    }
+
+    /// <summary>GQA: 7 prepared queries against the same 4-bit keys, each key unpacked once. Per (key, query) pair.</summary>
+    [Benchmark(OperationsPerInvoke = Keys * Group)]
+    public void Tq4BitScoreGroup7() => _groupQuantizer.ScoreGroup(_groupPrepared, _groupCodes, _groupNorms, _groupScores);
 
     private sealed class Packed
     {

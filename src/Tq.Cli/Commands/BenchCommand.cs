@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Tq.Core.Cache;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 
@@ -28,27 +29,30 @@ internal static class BenchCommand
             command.Options.Add(o);
         }
 
+        var cache = new CacheArguments("f16");
+        cache.AddTo(command);
+
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
             parse.GetValue(model)!.FullName, parse.GetValue(prompt), parse.GetValue(gen), parse.GetValue(reps),
-            parse.GetValue(threads), parse.GetValue(json), cancellationToken))));
+            parse.GetValue(threads), parse.GetValue(json), cache.Read(parse), cancellationToken))));
         return command;
     }
 
-    private static int Run(string modelPath, int promptTokens, int genTokens, int repetitions, int threads, bool json, CancellationToken cancellationToken)
+    private static int Run(string modelPath, int promptTokens, int genTokens, int repetitions, int threads, bool json, KvCacheOptions cache, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
         ArgumentOutOfRangeException.ThrowIfNegative(genTokens);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repetitions);
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
         int context = Math.Max(promptTokens, genTokens) + 1;
-        using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Max(promptTokens, 1) });
+        using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Max(promptTokens, 1), KvCache = cache });
         var random = new Random(1234);
         int[] tokens = new int[Math.Max(promptTokens, 1)];
-        var results = new List<(string Test, double[] Samples)>();
+        var results = new List<(string Test, double[] Samples, double[] CpuSamples)>();
 
         if (promptTokens > 0)
         {
-            results.Add(($"pp{promptTokens}", Measure(repetitions, () =>
+            results.Add(Measure($"pp{promptTokens}", promptTokens, repetitions, () =>
             {
                 for (int i = 0; i < tokens.Length; i++)
                 {
@@ -59,7 +63,7 @@ internal static class BenchCommand
                 long start = Stopwatch.GetTimestamp();
                 session.Evaluate(tokens, cancellationToken);
                 return promptTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
-            })));
+            }));
         }
 
         if (genTokens > 0)
@@ -70,7 +74,7 @@ internal static class BenchCommand
                 ForwardProfile.Reset();
             }
 
-            results.Add(($"tg{genTokens}", Measure(repetitions, () =>
+            results.Add(Measure($"tg{genTokens}", genTokens, repetitions, () =>
             {
                 session.Reset();
                 int token = Math.Max(model.BosTokenId, 0);
@@ -83,7 +87,7 @@ internal static class BenchCommand
                 }
 
                 return genTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
-            })));
+            }));
         }
 
         if (ForwardProfile.Enabled)
@@ -101,6 +105,7 @@ internal static class BenchCommand
                 avg_ts = r.Samples.Average(),
                 stddev_ts = StdDev(r.Samples),
                 samples_ts = r.Samples,
+                cpu_ts = r.CpuSamples[0],
                 threads = model.Threads,
                 type_k = "f16",
                 type_v = "f16",
@@ -110,30 +115,40 @@ internal static class BenchCommand
         }
         else
         {
-            Console.Out.WriteLine($"| model | size | threads | test | t/s |");
-            Console.Out.WriteLine($"| --- | ---: | ---: | ---: | ---: |");
-            foreach ((string test, double[] samples) in results)
+            Console.Out.WriteLine($"| model | size | threads | test | t/s | t/s of CPU time |");
+            Console.Out.WriteLine($"| --- | ---: | ---: | ---: | ---: | ---: |");
+            foreach ((string test, double[] samples, double[] cpu) in results)
             {
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {Path.GetFileName(modelPath)} | {model.FileSize / 1048576.0:F2} MiB | {model.Threads} | {test} | {samples.Average():F2} ± {StdDev(samples):F2} |"));
+                    $"| {Path.GetFileName(modelPath)} | {model.FileSize / 1048576.0:F2} MiB | {model.Threads} | {test} | {samples.Average():F2} ± {StdDev(samples):F2} | {cpu[0]:F2} |"));
             }
 
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"tq: KV cache {CacheArguments.Label(cache)}: {session.KvCacheBytes} B for {context} tokens ({session.KvCacheBytesPerToken} B/token past the FP16 sinks)"));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tq: peak working set {peak / 1048576.0:F1} MiB (model file {model.FileSize / 1048576.0:F1} MiB)"));
         }
 
         return 0;
     }
 
-    private static double[] Measure(int repetitions, Func<double> run)
+    // Each sample also in tokens per second of process CPU time: on a machine shared with other work, single-thread
+    // CPU-time throughput approximates the uncontended speed (wall-clock figures include time spent descheduled).
+    private static (string Test, double[] Samples, double[] CpuSamples) Measure(string test, int tokens, int repetitions, Func<double> run)
     {
         _ = run(); // warm-up, as llama-bench
         double[] samples = new double[repetitions];
+        using Process process = Process.GetCurrentProcess();
+        process.Refresh();
+        TimeSpan before = process.TotalProcessorTime;
         for (int i = 0; i < repetitions; i++)
         {
             samples[i] = run();
         }
 
-        return samples;
+        // Over all repetitions at once: the process CPU clock ticks coarsely (10 ms on Linux).
+        process.Refresh();
+        double cpu = (double)tokens * repetitions / Math.Max((process.TotalProcessorTime - before).TotalSeconds, 1e-6);
+        return (test, samples, [cpu]);
     }
 
     private static double StdDev(double[] samples)

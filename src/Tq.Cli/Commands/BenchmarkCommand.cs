@@ -11,7 +11,7 @@ namespace Tq.Cli.Commands;
 /// </summary>
 internal static class BenchmarkCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     public static Command Create()
     {
@@ -132,6 +132,7 @@ internal static class BenchmarkCommand
         output.WriteLine();
         output.WriteLine("NMSE = Σ‖x − x̂‖²/Σ‖x‖²; IP err = √(Σ(ŝ − s)²/Σs²) and IP bias = slope(ŝ on s) − 1 against one N(0, I) query per vector,");
         output.WriteLine("scored from the packed codes; b/value includes the FP16 norm(s); bounds use the code bits; encode/s is one thread.");
+        output.WriteLine("Default MSE variant: mse-normcorr from 3 bits, mse-raw-norm below (see docs/quantizer.md). prod-qjl is the unbiased key variant.");
     }
 
     private static T[] ParseList<T>(string text, Func<string, IFormatProvider, T> parse) =>

@@ -7,7 +7,7 @@ namespace Tq.Cli.Commands;
 /// <summary>The KV-cache options shared by <c>tq compare</c> and <c>tq niah</c>, and the short labels of settings.</summary>
 internal sealed class CacheArguments
 {
-    private readonly Option<string> _kind = new("--cache") { Description = "Cache kind: f16, q8_0 or tq.", DefaultValueFactory = _ => "tq" };
+    private readonly Option<string> _kind;
     private readonly Option<double> _bitsK = new("--bits-k") { Description = "TurboQuant key bits (2, 2.5, 3, 3.5, 4, 8).", DefaultValueFactory = _ => 4 };
     private readonly Option<double> _bitsV = new("--bits-v") { Description = "TurboQuant value bits (2, 2.5, 3, 3.5, 4, 8).", DefaultValueFactory = _ => 2 };
     private readonly Option<int> _sinks = new("--sinks") { Description = "FP16 attention-sink tokens.", DefaultValueFactory = _ => new KvCacheOptions().SinkTokens };
@@ -17,6 +17,9 @@ internal sealed class CacheArguments
     private readonly Option<bool> _preRope = new("--pre-rope") { Description = "Compress keys before RoPE." };
     private readonly Option<bool> _qjl = new("--qjl") { Description = "QJL residual for keys." };
     private readonly Option<float> _sparse = new("--sparse-v") { Description = "Skip value rows with a weight below this." };
+
+    public CacheArguments(string defaultKind = "tq") =>
+        _kind = new Option<string>("--cache") { Description = "KV-cache kind: f16, q8_0 or tq (TurboQuant).", DefaultValueFactory = _ => defaultKind };
 
     public void AddTo(Command command)
     {

@@ -26,7 +26,7 @@ internal static class CompareCommand
         var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk (the context).", DefaultValueFactory = _ => 1024 };
         var chunks = new Option<int>("--chunks") { Description = "Chunks to score (0: all).", DefaultValueFactory = _ => 40 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (0: every core).", DefaultValueFactory = _ => 0 };
-        var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (the fixes one by one), 'quick', or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
+        var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (sinks, window, pre-RoPE, boundary one by one), 'boundary', 'prerope', 'norms', 'quick', 'accept' (F16, K4/V2, K4/V4), or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
         var speed = new Option<int>("--decode") { Description = "Decode steps timed at the end of the first chunk (0: no speed figures).", DefaultValueFactory = _ => 32 };
         var attention = new Option<bool>("--attention") { Description = "Per-layer cosine similarity of attention outputs vs F16." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
@@ -62,7 +62,8 @@ internal static class CompareCommand
         {
             "one" => [f16, one],
             "quick" => [f16, q8, Tq(4, 2), Tq(4, 4)],
-            "norms" => [f16, Tq(4, 2), Tq(4, 2, o => o.ValueNormCorrection = true), Tq(3.5, 2.5), Tq(3.5, 2.5, o => o.ValueNormCorrection = true), Tq(2, 2, o => o.ValueNormCorrection = true)],
+            "accept" => [f16, Tq(4, 2), Tq(4, 4)],
+            "norms" => [f16, Tq(4, 2), Tq(4, 2, o => o.ValueNormCorrection = false), Tq(3.5, 2.5), Tq(3.5, 2.5, o => o.ValueNormCorrection = false), Tq(4, 4, o => o.ValueNormCorrection = false)],
             "fixes" =>
             [
                 f16,
@@ -83,16 +84,23 @@ internal static class CompareCommand
                 Tq(2, 2, o => o.BoundaryLayers = 1),
                 Tq(2, 2, o => o.PreRopeKeys = true),
             ],
+            "boundary" =>
+            [
+                f16, Tq(4, 2), Tq(4, 2, o => o.SinkTokens = 0), Tq(4, 2, o => o.BoundaryLayers = 1), Tq(4, 2, o => o.BoundaryLayers = 2),
+                Tq(4, 2, o => { o.BoundaryLayers = 1; o.BoundaryBits = 4; }), Tq(4, 2, o => o.ValueNormCorrection = false),
+                Tq(2, 2), Tq(2, 2, o => o.BoundaryLayers = 1), Tq(3, 2), Tq(3, 2, o => o.BoundaryLayers = 1),
+            ],
+            "prerope" => [f16, Tq(4, 2), Tq(4, 2, o => o.PreRopeKeys = true), Tq(2, 2), Tq(2, 2, o => o.PreRopeKeys = true)],
             "full" =>
             [
                 f16, q8, Tq(4, 2), Tq(4, 4), Tq(3, 2), Tq(2, 2), Tq(3.5, 2.5), Tq(4, 3), Tq(8, 2),
                 Tq(4, 2, o => o.KeyResidualQjl = true),
                 Tq(4, 2, o => o.SparseValueThreshold = 0.001f),
-                Tq(4, 2, o => o.PreRopeKeys = true),
+                Tq(4, 2, o => o.SparseValueThreshold = 0.01f),
                 Tq(4, 2, o => o.BoundaryLayers = 1),
                 Tq(4, 2, o => { o.SinkTokens = 0; o.RecentWindow = 0; }),
             ],
-            _ => throw new ArgumentException($"Unknown grid '{grid}'; use full, fixes, quick or one.", nameof(grid)),
+            _ => throw new ArgumentException($"Unknown grid '{grid}'; use full, fixes, boundary, prerope, norms, quick, accept or one.", nameof(grid)),
         };
     }
 
@@ -168,7 +176,8 @@ internal static class CompareCommand
             }
 
             referenceNll ??= nlls;
-            (double prefill, double decode) = decodeSteps > 0 ? Speed(session, tokens.AsSpan(0, ctx).ToArray(), decodeSteps, model.BosTokenId) : (0, 0);
+            double encodeShare = 0;
+            (double prefill, double decode) = decodeSteps > 0 ? Speed(session, tokens.AsSpan(0, ctx).ToArray(), decodeSteps, model.BosTokenId, out encodeShare) : (0, 0);
             KvCacheFootprint fp = KvCacheFactory.Footprint(session.Cache.Layout, option);
             var r = new CompareResult
             {
@@ -181,6 +190,7 @@ internal static class CompareCommand
                 Compression = fp.CompressionRatio(ctx),
                 PrefillTokensPerSecond = prefill,
                 DecodeTokensPerSecond = decode,
+                EncodeShareOfPrefill = encodeShare,
                 AttentionCosine = (session.Cache as AttentionProbeKvCache)?.MeanCosine(),
             };
             results.Add(r);
@@ -188,7 +198,7 @@ internal static class CompareCommand
         }
 
         output.WriteLine();
-        output.WriteLine($"{"cache",-28} {"PPL",8} {"Δ vs F16",9} {"mean KLD",9} {"top-1",7} {"KV B/tok",9} {"ratio",6} {"prefill t/s",11} {"decode t/s",10}");
+        output.WriteLine($"{"cache",-28} {"PPL",8} {"Δ vs F16",9} {"mean KLD",9} {"top-1",7} {"KV B/tok",9} {"ratio",6} {"prefill t/s",11} {"decode t/s",10} {"encode",7}");
         foreach (CompareResult r in results)
         {
             output.WriteLine(Row(r, results[0].Ppl));
@@ -206,11 +216,12 @@ internal static class CompareCommand
     }
 
     private static string Row(CompareResult r, double f16) => string.Create(CultureInfo.InvariantCulture,
-        $"{r.Cache,-28} {r.Ppl,8:F4} {((r.Ppl / f16) - 1) * 100,8:+0.00;-0.00}% {r.MeanKld,9:F5} {r.Top1 * 100,6:F2}% {r.BytesPerToken,9:F1} {r.Compression,6:F2} {r.PrefillTokensPerSecond,11:F0} {r.DecodeTokensPerSecond,10:F1}");
+        $"{r.Cache,-28} {r.Ppl,8:F4} {((r.Ppl / f16) - 1) * 100,8:+0.00;-0.00}% {r.MeanKld,9:F5} {r.Top1 * 100,6:F2}% {r.BytesPerToken,9:F1} {r.Compression,6:F2} {r.PrefillTokensPerSecond,11:F0} {r.DecodeTokensPerSecond,10:F1} {r.EncodeShareOfPrefill * 100,6:F1}%");
 
     // Prefill of all but the last decode steps of the chunk in one call, then token-by-token decode at the end of the context.
-    private static (double Prefill, double Decode) Speed(Session session, int[] chunk, int steps, int bos)
+    private static (double Prefill, double Decode) Speed(Session session, int[] chunk, int steps, int bos, out double encodeShare)
     {
+        encodeShare = 0;
         steps = Math.Min(steps, chunk.Length - 1);
         if (bos >= 0)
         {
@@ -218,9 +229,15 @@ internal static class CompareCommand
         }
 
         session.Reset();
+        long encodeBefore = (session.Cache as CompressedKvCache)?.EncodeTicks ?? 0;
         var sw = Stopwatch.StartNew();
         session.Evaluate(chunk.AsSpan(0, chunk.Length - steps));
         double prefill = (chunk.Length - steps) / sw.Elapsed.TotalSeconds;
+        if (session.Cache is CompressedKvCache compressed)
+        {
+            encodeShare = (double)(compressed.EncodeTicks - encodeBefore) / Stopwatch.Frequency / sw.Elapsed.TotalSeconds;
+        }
+
         sw.Restart();
         for (int i = chunk.Length - steps; i < chunk.Length; i++)
         {
@@ -296,6 +313,8 @@ internal static class CompareCommand
         public double PrefillTokensPerSecond { get; init; }
 
         public double DecodeTokensPerSecond { get; init; }
+
+        public double EncodeShareOfPrefill { get; init; }
 
         public double[]? AttentionCosine { get; init; }
     }

@@ -87,7 +87,7 @@ internal static class InfoCommand
         int context = info.ContextLength > 0 ? info.ContextLength : 4096;
         var per1000 = new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, 1000, rope);
         var full = new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, context, rope);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"KV cache     per 1,000 tokens | at the full context of {context} (ratio vs F16); TurboQuant with 4 FP16 sinks and a 16-token FP16 window unless noted"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"KV cache     per 1,000 tokens | at the full context of {context} (ratio vs F16); TurboQuant with 4 FP16 sinks and a 14-token FP16 window unless noted"));
         var settings = new (string Label, KvCacheOptions Options)[]
         {
             ("F16", new KvCacheOptions()),

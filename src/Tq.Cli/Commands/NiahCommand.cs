@@ -182,7 +182,15 @@ internal static class NiahCommand
         }
 
         // The haystack repeats as needed; the needle goes after the last sentence end at or before the depth.
-        int[] body = [.. Enumerable.Range(0, room).Select(i => hay[i % hay.Length])];
+        // The haystack ends at a sentence end too, so the question starts a sentence.
+        int end = room;
+        while (end > room / 2 && !sentenceEnd[hay[(end - 1) % hay.Length]])
+        {
+            end--;
+        }
+
+        int[] body = [.. Enumerable.Range(0, end).Select(i => hay[i % hay.Length])];
+        room = end;
         int at = (int)Math.Round(depth * room);
         while (at > 0 && !sentenceEnd[body[at - 1]])
         {

@@ -59,7 +59,7 @@ internal static class RunCommand
         Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
         int context = ctx > 0 ? ctx : Math.Min(model.TrainedContextLength > 0 ? model.TrainedContextLength : 4096, 4096);
         using Session session = model.CreateSession(new SessionOptions { ContextLength = context });
-        int[] tokens = tokenizer.Encode(prompt, addSpecial: true);
+        int[] tokens = tokenizer.Encode(prompt, addSpecial: true, parseSpecial: true);
         if (tokens.Length + count > context)
         {
             throw new ContextOverflowException(tokens.Length + count, context);

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Numerics.Tensors;
 using Tq.Core.Models;
 using Tq.Core.Threading;
@@ -196,6 +197,9 @@ internal sealed unsafe class CompressedKvCache : IKvCache
     /// <summary>Rows encoded since the cache was created (each stored token once per layer and KV head).</summary>
     public long EncodedRows { get; private set; }
 
+    /// <summary>Time spent encoding rows (Stopwatch ticks), to measure the prefill cost of compression.</summary>
+    public long EncodeTicks { get; private set; }
+
     /// <inheritdoc />
     public void Store(int layer, int position, int count, ReadOnlySpan<float> keysBeforeRope, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
     {
@@ -229,6 +233,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
 
         KvRowCodec kc = _keyCodecs[layer], vc = _valueCodecs[layer];
         ReadOnlySpan<float> keySource = PreRopeKeys ? keysBeforeRope : keys;
+        long started = Stopwatch.GetTimestamp();
         for (int t = 0; t < count; t++)
         {
             int p = position + t;
@@ -249,6 +254,8 @@ internal sealed unsafe class CompressedKvCache : IKvCache
                 EncodedRows++;
             }
         }
+
+        EncodeTicks += Stopwatch.GetTimestamp() - started;
     }
 
     /// <inheritdoc />

@@ -284,10 +284,8 @@ internal sealed unsafe class F16KvCache : IKvCache
             float* block = scores + n;
 
             float* query = Queries + ((long)t * l.Heads * dk) + (h * dk);
-            for (int i = 0; i < dk; i++)
-            {
-                q[i] = (float)(Half)query[i];
-            }
+            new Span<float>(q, dk).Clear();
+            MadRoundHalf(q, query, 1f, dk, accumulate: false);
 
             ushort* keys = Keys + ((long)kvh * l.Capacity * dk);
             float max = float.NegativeInfinity;

@@ -57,15 +57,28 @@ internal static class KvCacheFactory
     private static CompressedKvCache CreateTurboQuant(KvCacheLayout layout, KvCacheOptions options) =>
         new(layout, KeyCodecs(layout, options), ValueCodecs(layout, options), options.SinkTokens, options.RecentWindow, options.PreRopeKeys, options.SparseValueThreshold);
 
+    // Codecs are immutable and thread-safe: layers with the same encoding share one instance (and its tables).
+    private static KvRowCodec Shared(Dictionary<(int, double, bool), KvRowCodec> made, int dimension, double bits, bool qjl, ulong seed, bool? normCorrection)
+    {
+        if (!made.TryGetValue((dimension, bits, qjl), out KvRowCodec? codec))
+        {
+            codec = KvRowCodec.Create(dimension, bits, qjl, seed, normCorrection);
+            made.Add((dimension, bits, qjl), codec);
+        }
+
+        return codec;
+    }
+
     private static KvRowCodec[] KeyCodecs(KvCacheLayout layout, KvCacheOptions o)
     {
+        var made = new Dictionary<(int, double, bool), KvRowCodec>();
         var codecs = new KvRowCodec[layout.Layers];
         for (int l = 0; l < codecs.Length; l++)
         {
             bool boundary = IsBoundary(l, layout.Layers, o);
             double bits = boundary ? o.BoundaryBits : o.BitsK;
             bool qjl = o.KeyResidualQjl && bits is 2 or 3 or 4 && !boundary;
-            codecs[l] = KvRowCodec.Create(layout.KeyLength, bits, qjl, o.Seed);
+            codecs[l] = Shared(made, layout.KeyLength, bits, qjl, o.Seed, null);
         }
 
         return codecs;
@@ -73,11 +86,12 @@ internal static class KvCacheFactory
 
     private static KvRowCodec[] ValueCodecs(KvCacheLayout layout, KvCacheOptions o)
     {
+        var made = new Dictionary<(int, double, bool), KvRowCodec>();
         var codecs = new KvRowCodec[layout.Layers];
         for (int l = 0; l < codecs.Length; l++)
         {
             double bits = IsBoundary(l, layout.Layers, o) ? o.BoundaryBits : o.BitsV;
-            codecs[l] = KvRowCodec.Create(layout.ValueLength, bits, false, o.Seed + 1, o.ValueNormCorrection);
+            codecs[l] = Shared(made, layout.ValueLength, bits, false, o.Seed + 1, o.ValueNormCorrection ?? true);
         }
 
         return codecs;
@@ -85,10 +99,11 @@ internal static class KvCacheFactory
 
     private static KvRowCodec[] Codecs(KvCacheLayout layout, Func<int, double> bits, bool qjl, ulong seed)
     {
+        var made = new Dictionary<(int, double, bool), KvRowCodec>();
         var codecs = new KvRowCodec[layout.Layers];
         for (int l = 0; l < codecs.Length; l++)
         {
-            codecs[l] = KvRowCodec.Create(layout.KeyLength, bits(l), qjl, seed);
+            codecs[l] = Shared(made, layout.KeyLength, bits(l), qjl, seed, null);
         }
 
         return codecs;

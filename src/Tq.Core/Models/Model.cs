@@ -47,7 +47,8 @@ public sealed unsafe class Model : IDisposable
             throw new NotSupportedException($"RoPE scaling '{scaling}' is not supported; supported: none, linear.");
         }
 
-        Rope = new RotaryEmbedding(Architecture.RopeStyle, Info.KeyLength, Info.RopeDimensionCount, Info.RopeFreqBase, freqScale);
+        float[]? freqFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector("rope_freqs.weight", Info.RopeDimensionCount / 2) : null;
+        Rope = new RotaryEmbedding(Architecture.RopeStyle, Info.KeyLength, Info.RopeDimensionCount, Info.RopeFreqBase, freqScale, freqFactors);
 
         int dim = Info.EmbeddingLength;
         int vocab = Info.VocabularySize;
@@ -150,8 +151,22 @@ public sealed unsafe class Model : IDisposable
         }
     }
 
+    /// <summary>Prepares the weights of an already open file, which the model then owns and disposes.</summary>
+    /// <exception cref="NotSupportedException">The architecture, a tensor type or a RoPE scaling is not supported.</exception>
+    /// <exception cref="InvalidDataException">A tensor is missing or has the wrong shape (the message names it).</exception>
+    public static Model Load(GgufFile file, ModelOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        options ??= new ModelOptions();
+        options.Validate();
+        return new Model(file, ownsFile: true, options);
+    }
+
     /// <summary>Creates a session (its own KV cache and history) over this model.</summary>
     public Session CreateSession(SessionOptions? options = null) => new(this, options ?? new SessionOptions());
+
+    /// <summary>Creates a session whose KV cache <paramref name="createCache"/> builds from the model's layout (e.g. a TurboQuant cache).</summary>
+    internal Session CreateSession(SessionOptions? options, Func<KvCacheLayout, IKvCache> createCache) => new(this, options ?? new SessionOptions(), createCache);
 
     /// <summary>Stops the worker threads and unmaps the file; sessions must no longer be used.</summary>
     public void Dispose()

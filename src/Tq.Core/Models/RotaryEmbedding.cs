@@ -11,9 +11,16 @@ namespace Tq.Core.Models;
 internal sealed class RotaryEmbedding
 {
     private readonly float _thetaScale;
+    private readonly float[]? _freqFactors;
 
     /// <summary>Creates the rotation for heads of <paramref name="headDim"/> values, rotating the first <paramref name="ropeDims"/>.</summary>
-    public RotaryEmbedding(RopeStyle style, int headDim, int ropeDims, float freqBase, float freqScale)
+    /// <param name="style">The pairing of coordinates.</param>
+    /// <param name="headDim">Values per head.</param>
+    /// <param name="ropeDims">Rotated values per head.</param>
+    /// <param name="freqBase">The frequency base.</param>
+    /// <param name="freqScale">The linear position scale.</param>
+    /// <param name="freqFactors">Per-pair divisors of the angle (GGUF <c>rope_freqs.weight</c>, Llama 3.1+), or null.</param>
+    public RotaryEmbedding(RopeStyle style, int headDim, int ropeDims, float freqBase, float freqScale, float[]? freqFactors = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(headDim);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ropeDims);
@@ -33,6 +40,12 @@ internal sealed class RotaryEmbedding
             throw new ArgumentOutOfRangeException(nameof(freqScale), freqScale, "The RoPE frequency scale must be positive and finite.");
         }
 
+        if (freqFactors is not null && freqFactors.Length != ropeDims / 2)
+        {
+            throw new ArgumentException($"RoPE frequency factors need {ropeDims / 2} values (one per pair); {freqFactors.Length} given.", nameof(freqFactors));
+        }
+
+        _freqFactors = freqFactors;
         Style = style;
         HeadDim = headDim;
         RopeDims = ropeDims;
@@ -71,7 +84,7 @@ internal sealed class RotaryEmbedding
         float theta = position;
         for (int i = 0; i < RopeDims; i += 2)
         {
-            float angle = FreqScale * theta;
+            float angle = FreqScale * (_freqFactors is null ? theta : theta / _freqFactors[i / 2]);
             table[i] = MathF.Cos(angle);
             table[i + 1] = MathF.Sin(angle);
             theta *= _thetaScale;

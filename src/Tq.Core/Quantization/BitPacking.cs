@@ -39,9 +39,17 @@ internal static class BitPacking
             ulong eight = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref src, g << 3));
             ulong packed = usePext ? Bmi2.X64.ParallelBitExtract(eight, mask) : ExtractScalar(eight, bits);
             ref byte o = ref Unsafe.Add(ref dst, g * bits);
-            for (int k = 0; k < bits; k++)
+            if ((g * bits) + 8 <= length)
             {
-                Unsafe.Add(ref o, k) = (byte)(packed >> (k << 3));
+                // The bytes past `bits` are rewritten by the next group or belong to the tail, written below.
+                Unsafe.WriteUnaligned(ref o, packed);
+            }
+            else
+            {
+                for (int k = 0; k < bits; k++)
+                {
+                    Unsafe.Add(ref o, k) = (byte)(packed >> (k << 3));
+                }
             }
         }
 

@@ -15,11 +15,14 @@ namespace Tq.Core.Quantization;
 /// 3 (256-bit) bits of an index, so codes can be shifted into place without masking off their neighbours.
 /// </para>
 /// <para>
-/// For 1/2/4-bit codes the SIMD paths read one 32-bit word per lane and shift it (word j holds codes j·m … j·m + m − 1,
-/// m = 32/b); the query is therefore "prepared": within each chunk of L words (L = lane count) entry k·L + j holds
-/// coordinate j·m + k. 3-bit codes cross bytes, so their SIMD path gathers each lane's two bytes with a byte shuffle
-/// and keeps the natural order. Prepared vectors are zero-padded to whole chunks; padding lanes may see bytes past the
-/// segment (the next segment or row) and contribute 0 × centroid = 0. Reads never go past the end of the span.
+/// 1/2/4-bit codes are read as whole 32-bit words and shifted (word j of the stream holds codes j·m … j·m + m − 1,
+/// m = 32/b). 512-bit: a chunk is 128 codes (16·b bytes, broadcast to fill the register, each lane pre-shifted), so
+/// eight shift + permute + FMA steps cover 128 codes at every width. 256-bit: a chunk is 8 words. The query (and the
+/// value accumulator) is therefore kept in a "prepared" order, see <see cref="PreparedIndex"/>. 3-bit codes straddle
+/// words, so their SIMD paths gather each lane's two bytes with a byte shuffle and a variable shift, in natural order.
+/// Prepared vectors are zero-padded to whole chunks; padding lanes may see bytes past the segment (the next segment or
+/// row) and contribute 0 × centroid = 0. Reads never go past the end of the span: rows too close to its end are
+/// copied to a zeroed buffer first, which also keeps the hot loops free of calls (and so of register spills).
 /// </para>
 /// </remarks>
 internal static class CodeKernels
@@ -35,13 +38,28 @@ internal static class CodeKernels
         _ => 1,
     };
 
-    // 512-bit: 4-bit codes use whole words (one 64-byte load per 128 codes); 1/2/3-bit codes use the byte shuffle,
-    // which keeps every lane busy at head dimensions below a full 64-byte chunk. 256-bit: words for 1/2/4 bits.
-    private static bool UsesWords(int bits, SimdPath path) =>
-        path == SimdPath.Vector512 ? bits == 4 : path == SimdPath.Vector256 && bits != 3;
+    // 1/2/4-bit codes are read as whole 32-bit words (3-bit codes straddle words and use the byte shuffle instead).
+    private static bool UsesWords(int bits, SimdPath path) => path != SimdPath.Scalar && bits != 3;
 
     private static int ChunkCodes(int bits, SimdPath path) =>
-        UsesWords(bits, path) ? Lanes(path) * (32 / bits) : Lanes(path);
+        !UsesWords(bits, path) ? Lanes(path) : path == SimdPath.Vector512 ? 128 : 8 * (32 / bits);
+
+    /// <summary>Position in a prepared vector of code <paramref name="index"/> (word layouts only).</summary>
+    private static int PreparedIndex(int index, int bits, SimdPath path)
+    {
+        int perWord = 32 / bits;
+        if (path == SimdPath.Vector256)
+        {
+            int chunk = 8 * perWord, c = index / chunk, r = index % chunk;
+            return (c * chunk) + ((r % perWord) * 8) + (r / perWord);
+        }
+
+        // 512-bit: a chunk is 128 codes = 16·b bytes = 4·b words, broadcast over the 16 lanes; lane l reads word
+        // l mod 4b pre-shifted by 8·b·⌊l/4b⌋ bits, so step k (shift k·b) gives every lane one code.
+        int p = index % 128, j = p / perWord, within = p % perWord;
+        int lane = ((within / 8) * 4 * bits) + j;
+        return (index - p) + ((within % 8) * 16) + lane;
+    }
 
     /// <summary>Floats a prepared query/accumulator needs for a segment of <paramref name="count"/> codes.</summary>
     public static int PreparedLength(int count, int bits, SimdPath path)
@@ -61,11 +79,9 @@ internal static class CodeKernels
             return;
         }
 
-        int lanes = Lanes(path), perWord = 32 / bits, chunk = lanes * perWord;
         for (int i = 0; i < n; i++)
         {
-            int c = i / chunk, r = i % chunk;
-            prepared[(c * chunk) + ((r % perWord) * lanes) + (r / perWord)] = natural[i];
+            prepared[PreparedIndex(i, bits, path)] = natural[i];
         }
     }
 
@@ -79,11 +95,9 @@ internal static class CodeKernels
             return;
         }
 
-        int lanes = Lanes(path), perWord = 32 / bits, chunk = lanes * perWord;
         for (int i = 0; i < n; i++)
         {
-            int c = i / chunk, r = i % chunk;
-            natural[i] = prepared[(c * chunk) + ((r % perWord) * lanes) + (r / perWord)];
+            natural[i] = prepared[PreparedIndex(i, bits, path)];
         }
     }
 
@@ -98,26 +112,64 @@ internal static class CodeKernels
 
     // ---------------------------------------------------------------- quantize
 
-    /// <summary>codes[i] = number of sorted <paramref name="boundaries"/> below values[i] (the nearest centroid).</summary>
-    public static void Quantize(ReadOnlySpan<float> values, ReadOnlySpan<float> boundaries, Span<byte> codes, SimdPath path)
+    /// <summary>16-entry boundary table for the 512-bit binary search: entry j = boundaries[j], +∞ past the end.</summary>
+    public static float[] BoundaryTable(ReadOnlySpan<float> boundaries)
+    {
+        var table = new float[16];
+        for (int j = 0; j < 16; j++)
+        {
+            table[j] = j < boundaries.Length ? boundaries[j] : float.PositiveInfinity;
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// codes[i] = number of sorted <paramref name="boundaries"/> below values[i] (the nearest centroid); returns
+    /// Σ squares16[codes[i]] (the squared norm of the dequantized values) when <paramref name="squares16"/> is given.
+    /// </summary>
+    /// <param name="values">Values to quantize.</param>
+    /// <param name="boundaries">Sorted decision boundaries, 2^b − 1 of them.</param>
+    /// <param name="boundaryTable16">From <see cref="BoundaryTable"/>.</param>
+    /// <param name="squares16">Squared reconstruction values by code (16 entries), or empty to skip the sum.</param>
+    /// <param name="codes">Receives one code per value.</param>
+    /// <param name="path">Kernel path.</param>
+    public static float Quantize(
+        ReadOnlySpan<float> values, ReadOnlySpan<float> boundaries, ReadOnlySpan<float> boundaryTable16, ReadOnlySpan<float> squares16,
+        Span<byte> codes, SimdPath path)
     {
         int n = values.Length;
         int i = 0;
+        float squares = 0;
+        bool sum = !squares16.IsEmpty;
         ref float src = ref MemoryMarshal.GetReference(values);
         ref byte dst = ref MemoryMarshal.GetReference(codes);
-        if (path == SimdPath.Vector512)
+        if (path == SimdPath.Vector512 && n >= 16)
         {
+            // Branch-free binary search: at each level a permute fetches every lane's own boundary to compare with.
+            var table = Vector512.Create(boundaryTable16);
+            var squareTable = sum ? Vector512.Create(squares16) : Vector512<float>.Zero;
+            var squareSum = Vector512<float>.Zero;
+            int half = (boundaries.Length + 1) >> 1;
             for (; i + 16 <= n; i += 16)
             {
                 var v = Vector512.LoadUnsafe(ref src, (nuint)i);
-                var count = Vector512<int>.Zero;
-                foreach (float b in boundaries)
+                var code = Vector512<int>.Zero;
+                for (int step = half; step > 0; step >>= 1)
                 {
-                    count -= Vector512.GreaterThan(v, Vector512.Create(b)).AsInt32();
+                    var probe = code + Vector512.Create(step - 1);
+                    var above = Vector512.GreaterThan(v, Avx512F.PermuteVar16x32(table, probe)).AsInt32();
+                    code += above & Vector512.Create(step);
                 }
 
-                Avx512F.ConvertToVector128Byte(count).StoreUnsafe(ref dst, (nuint)i);
+                Avx512F.ConvertToVector128Byte(code).StoreUnsafe(ref dst, (nuint)i);
+                if (sum)
+                {
+                    squareSum += Avx512F.PermuteVar16x32(squareTable, code);
+                }
             }
+
+            squares = Sum(squareSum);
         }
         else if (path == SimdPath.Vector256)
         {
@@ -134,6 +186,14 @@ internal static class CodeKernels
                 var bytes = Vector256.Narrow(shorts, shorts);
                 Unsafe.WriteUnaligned(ref Unsafe.Add(ref dst, i), bytes.AsUInt64().ToScalar());
             }
+
+            if (sum)
+            {
+                for (int k = 0; k < i; k++)
+                {
+                    squares += squares16[Unsafe.Add(ref dst, k)];
+                }
+            }
         }
 
         for (; i < n; i++)
@@ -146,7 +206,13 @@ internal static class CodeKernels
             }
 
             Unsafe.Add(ref dst, i) = (byte)c;
+            if (sum)
+            {
+                squares += squares16[c];
+            }
         }
+
+        return squares;
     }
 
     // ---------------------------------------------------------------- dot products of packed rows
@@ -174,25 +240,112 @@ internal static class CodeKernels
         ref byte start = ref MemoryMarshal.GetReference(codes);
         ref float q = ref MemoryMarshal.GetReference(prepared);
         ref float table = ref MemoryMarshal.GetReference(table16);
-        if (path == SimdPath.Vector512 && bits == 4)
+        if (path == SimdPath.Vector512 && bits != 3)
         {
-            DotRows512Nibbles(ref start, codes.Length, rowStride, segmentOffset, count, ref table, ref q, destination, accumulate);
+            DotRows512Words(ref start, codes.Length, rowStride, segmentOffset, count, bits, ref table, ref q, destination, accumulate);
             return;
         }
 
+        // 256-bit word kernels read whole 32-byte chunks: rows ending too close to the span's end go through a copy.
+        bool words256 = path == SimdPath.Vector256 && bits != 3;
+        int safe = words256 ? SafeRows(codes.Length, rowStride, segmentOffset, PreparedLength(count, bits, path) * bits / 8, rows) : rows;
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = 0; r < rows; r++)
         {
             int offset = (r * rowStride) + segmentOffset;
-            ref byte seg = ref Unsafe.Add(ref start, offset);
+            scoped ref byte seg = ref Unsafe.Add(ref start, offset);
             int available = codes.Length - offset;
+            if (r >= safe)
+            {
+                padded.Clear();
+                MemoryMarshal.CreateReadOnlySpan(ref seg, available).CopyTo(padded);
+                seg = ref MemoryMarshal.GetReference(padded);
+                available = padded.Length;
+            }
+
             float dot = path switch
             {
                 SimdPath.Vector512 => Dot512Shuffle(ref seg, available, count, bits, ref table, ref q),
                 SimdPath.Vector256 when bits == 3 => Dot256Bits3(ref seg, available, count, ref table, ref q),
-                SimdPath.Vector256 => Dot256Words(ref seg, available, count, bits, ref table, ref q),
+                SimdPath.Vector256 => Dot256Words(ref seg, count, bits, ref table, ref q),
                 _ => DotScalar(ref seg, count, bits, ref table, ref q),
             };
             destination[r] = accumulate ? destination[r] + dot : dot;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="DotRows"/> for a group of queries sharing the rows (grouped-query attention): destination[g·rows + r]
+    /// (+)= Σᵢ table[code_{r,i}]·prepared[g·preparedStride + preparedOffset + i]. The 512-bit 1/2/4-bit kernel unpacks
+    /// and looks up each row once for all queries.
+    /// </summary>
+    public static void DotRowsGroup(
+        ReadOnlySpan<byte> codes, int rowStride, int segmentOffset, int count, int bits, ReadOnlySpan<float> table16,
+        ReadOnlySpan<float> prepared, int preparedStride, int preparedOffset, int queries, Span<float> destination, bool accumulate, SimdPath path)
+    {
+        int rows = queries == 0 ? 0 : destination.Length / queries;
+        int length = PreparedLength(count, bits, path);
+        if (path != SimdPath.Vector512 || bits == 3 || count == 0 || count > 128 || queries == 1)
+        {
+            for (int g = 0; g < queries; g++)
+            {
+                DotRows(codes, rowStride, segmentOffset, count, bits, table16, prepared.Slice((g * preparedStride) + preparedOffset, length),
+                    destination.Slice(g * rows, rows), accumulate, path);
+            }
+
+            return;
+        }
+
+        ref byte start = ref MemoryMarshal.GetReference(codes);
+        ref float q = ref Unsafe.Add(ref MemoryMarshal.GetReference(prepared), preparedOffset);
+        ref float table = ref MemoryMarshal.GetReference(table16);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        int safe = SafeRows(codes.Length, rowStride, segmentOffset, 16 * bits, rows);
+        DotRows512Group(ref Unsafe.Add(ref start, segmentOffset), rowStride, 0, safe, bits, ref table, ref q, preparedStride, queries, ref dst, rows, accumulate);
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            codes.Slice(offset, Math.Min(16 * bits, codes.Length - offset)).CopyTo(padded);
+            DotRows512Group(ref MemoryMarshal.GetReference(padded), 0, r, 1, bits, ref table, ref q, preparedStride, queries, ref dst, rows, accumulate);
+        }
+    }
+
+    // Rows [first, first + rows) of a group; `seg` points at row `first` (stride 0 for a padded single row).
+    private static void DotRows512Group(
+        ref byte seg, int rowStride, int first, int rows, int bits, ref float tableRef, ref float q, int queryStride, int queries,
+        ref float dst, int dstStride, bool accumulate)
+    {
+        var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
+        {
+            var v = LoadWords512(ref Unsafe.Add(ref seg, r * stride), bits, preShift);
+            var t0 = Avx512F.PermuteVar16x32(table, v);
+            var t1 = Avx512F.PermuteVar16x32(table, v >>> bits);
+            var t2 = Avx512F.PermuteVar16x32(table, v >>> (2 * bits));
+            var t3 = Avx512F.PermuteVar16x32(table, v >>> (3 * bits));
+            var t4 = Avx512F.PermuteVar16x32(table, v >>> (4 * bits));
+            var t5 = Avx512F.PermuteVar16x32(table, v >>> (5 * bits));
+            var t6 = Avx512F.PermuteVar16x32(table, v >>> (6 * bits));
+            var t7 = Avx512F.PermuteVar16x32(table, v >>> (7 * bits));
+            for (int g = 0; g < queries; g++)
+            {
+                ref float qg = ref Unsafe.Add(ref q, g * queryStride);
+                var a = t0 * Vector512.LoadUnsafe(ref qg, 0);
+                var b = t1 * Vector512.LoadUnsafe(ref qg, 16);
+                a = Avx512F.FusedMultiplyAdd(t2, Vector512.LoadUnsafe(ref qg, 32), a);
+                b = Avx512F.FusedMultiplyAdd(t3, Vector512.LoadUnsafe(ref qg, 48), b);
+                a = Avx512F.FusedMultiplyAdd(t4, Vector512.LoadUnsafe(ref qg, 64), a);
+                b = Avx512F.FusedMultiplyAdd(t5, Vector512.LoadUnsafe(ref qg, 80), b);
+                a = Avx512F.FusedMultiplyAdd(t6, Vector512.LoadUnsafe(ref qg, 96), a);
+                b = Avx512F.FusedMultiplyAdd(t7, Vector512.LoadUnsafe(ref qg, 112), b);
+                float dot = Sum(a + b);
+                ref float d = ref Unsafe.Add(ref dst, (g * dstStride) + first + r);
+                d = accumulate ? d + dot : dot;
+            }
         }
     }
 
@@ -219,25 +372,6 @@ internal static class CodeKernels
         }
 
         return value & ((1 << bits) - 1);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<uint> LoadChunk256(ref byte seg, int offset, int available)
-    {
-        if (offset + 32 <= available)
-        {
-            return Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, offset)).AsUInt32();
-        }
-
-        Span<byte> buffer = stackalloc byte[32];
-        buffer.Clear();
-        int n = Math.Min(32, available - offset);
-        if (n > 0)
-        {
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref seg, offset), n).CopyTo(buffer);
-        }
-
-        return Vector256.Create<byte>(buffer).AsUInt32();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -275,38 +409,72 @@ internal static class CodeKernels
     // buffer and run the same kernel on it (the zero padding contributes 0 × centroid).
     private const int MaxPaddedRowBytes = 1024;
 
+    private static readonly Vector512<uint>[] s_preShift512 = [default, PreShift512(1), PreShift512(2), default, PreShift512(4)];
+
+    private static Vector512<uint> PreShift512(int bits)
+    {
+        Span<uint> shifts = stackalloc uint[16];
+        for (int l = 0; l < 16; l++)
+        {
+            shifts[l] = (uint)(l / (4 * bits) * 8 * bits);
+        }
+
+        return Vector512.Create<uint>(shifts);
+    }
+
+    /// <summary>One 128-code chunk (16·b bytes) broadcast over the lanes and pre-shifted (see <see cref="PreparedIndex"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Nibbles(Vector512<int> v, Vector512<float> table, ref float q)
+    private static Vector512<int> LoadWords512(ref byte chunk, int bits, Vector512<uint> preShift) => bits switch
+    {
+        4 => Vector512.LoadUnsafe(ref chunk).AsInt32(),
+        2 => Avx512F.ShiftRightLogicalVariable(Vector512.Create(Vector256.LoadUnsafe(ref chunk)).AsUInt32(), preShift).AsInt32(),
+        _ => Avx512F.ShiftRightLogicalVariable(Vector512.Create(Vector128.LoadUnsafe(ref chunk)).AsUInt32(), preShift).AsInt32(),
+    };
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Words(Vector512<int> v, int bits, Vector512<float> table, ref float q)
     {
         var a = Avx512F.PermuteVar16x32(table, v) * Vector512.LoadUnsafe(ref q, 0);
-        var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * Vector512.LoadUnsafe(ref q, 16);
-        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), Vector512.LoadUnsafe(ref q, 32), a);
-        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), Vector512.LoadUnsafe(ref q, 48), b);
-        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), Vector512.LoadUnsafe(ref q, 64), a);
-        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), Vector512.LoadUnsafe(ref q, 80), b);
-        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), Vector512.LoadUnsafe(ref q, 96), a);
-        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), Vector512.LoadUnsafe(ref q, 112), b);
+        var b = Avx512F.PermuteVar16x32(table, v >>> bits) * Vector512.LoadUnsafe(ref q, 16);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), Vector512.LoadUnsafe(ref q, 32), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), Vector512.LoadUnsafe(ref q, 48), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), Vector512.LoadUnsafe(ref q, 64), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), Vector512.LoadUnsafe(ref q, 80), b);
+        a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), Vector512.LoadUnsafe(ref q, 96), a);
+        b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), Vector512.LoadUnsafe(ref q, 112), b);
         return a + b;
     }
 
-    // 4-bit rows on 512-bit: word j of a 64-byte chunk holds codes 8j … 8j + 7, so the k-th nibble of all 16 words is
-    // one shift away and a single permute looks up 16 centroids. A chunk covers 128 codes: every head dimension up to
-    // 128 is one chunk, and then the eight query vectors stay in registers across all rows.
-    private static void DotRows512Nibbles(
-        ref byte start, int length, int rowStride, int segmentOffset, int count, ref float tableRef, ref float q,
+    // 1/2/4-bit rows on 512-bit, 128 codes per chunk: eight shifts of one (broadcast) vector and eight permutes look up
+    // all 128 centroids. Every head dimension up to 128 is one chunk, and then the eight query vectors stay in
+    // registers across all rows.
+    private static void DotRows512Words(
+        ref byte start, int length, int rowStride, int segmentOffset, int count, int bits, ref float tableRef, ref float q,
         Span<float> destination, bool accumulate)
     {
         int rows = destination.Length;
         int chunks = (count + 127) / 128;
-        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
+        int chunkBytes = 16 * bits;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * chunkBytes, rows);
         ref float dst = ref MemoryMarshal.GetReference(destination);
         if (chunks == 1)
         {
-            DotRows512NibblesSingle(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, ref tableRef, ref q, ref dst, accumulate);
+            switch (bits)
+            {
+                case 4:
+                    DotRows512Single(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, 4, ref tableRef, ref q, ref dst, accumulate);
+                    break;
+                case 2:
+                    DotRows512Single(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, 2, ref tableRef, ref q, ref dst, accumulate);
+                    break;
+                default:
+                    DotRows512Single(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, 1, ref tableRef, ref q, ref dst, accumulate);
+                    break;
+            }
         }
         else
         {
-            DotRows512NibblesMulti(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref q, ref dst, accumulate);
+            DotRows512Multi(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, bits, ref tableRef, ref q, ref dst, accumulate);
         }
 
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
@@ -314,15 +482,17 @@ internal static class CodeKernels
         {
             padded.Clear();
             int offset = (r * rowStride) + segmentOffset;
-            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            int n = Math.Min(chunks * chunkBytes, length - offset);
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
-            DotRows512NibblesMulti(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+            DotRows512Multi(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, bits, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
         }
     }
 
-    private static void DotRows512NibblesSingle(ref byte seg, int rowStride, int rows, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void DotRows512Single(ref byte seg, int rowStride, int rows, int bits, ref float tableRef, ref float q, ref float dst, bool accumulate)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
         var q0 = Vector512.LoadUnsafe(ref q, 0);
         var q1 = Vector512.LoadUnsafe(ref q, 16);
         var q2 = Vector512.LoadUnsafe(ref q, 32);
@@ -334,24 +504,26 @@ internal static class CodeKernels
         nint stride = rowStride;
         for (int r = 0; r < rows; r++)
         {
-            var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref seg, r * stride)).AsInt32();
+            var v = LoadWords512(ref Unsafe.Add(ref seg, r * stride), bits, preShift);
             var a = Avx512F.PermuteVar16x32(table, v) * q0;
-            var b = Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)) * q1;
-            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), q2, a);
-            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), q3, b);
-            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), q4, a);
-            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), q5, b);
-            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), q6, a);
-            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), q7, b);
+            var b = Avx512F.PermuteVar16x32(table, v >>> bits) * q1;
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), q2, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), q3, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), q4, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), q5, b);
+            a = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), q6, a);
+            b = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), q7, b);
             float dot = Sum(a + b);
             ref float d = ref Unsafe.Add(ref dst, r);
             d = accumulate ? d + dot : dot;
         }
     }
 
-    private static void DotRows512NibblesMulti(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float q, ref float dst, bool accumulate)
+    private static void DotRows512Multi(ref byte seg, int rowStride, int rows, int chunks, int bits, ref float tableRef, ref float q, ref float dst, bool accumulate)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
+        int chunkBytes = 16 * bits;
         nint stride = rowStride;
         for (int r = 0; r < rows; r++)
         {
@@ -359,7 +531,7 @@ internal static class CodeKernels
             var acc = Vector512<float>.Zero;
             for (int c = 0; c < chunks; c++)
             {
-                acc += Nibbles(Vector512.LoadUnsafe(ref Unsafe.Add(ref row, c * ZmmBytes)).AsInt32(), table, ref Unsafe.Add(ref q, c * 128));
+                acc += Words(LoadWords512(ref Unsafe.Add(ref row, c * chunkBytes), bits, preShift), bits, table, ref Unsafe.Add(ref q, c * 128));
             }
 
             float dot = Sum(acc);
@@ -444,7 +616,7 @@ internal static class CodeKernels
         return Avx.BlendVariable(low, high, Avx2.ShiftLeftLogical(idx, 28).AsSingle());
     }
 
-    private static float Dot256Words(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    private static float Dot256Words(ref byte seg, int count, int bits, ref float tableRef, ref float q)
     {
         var tableLow = Vector256.LoadUnsafe(ref tableRef);
         var tableHigh = Vector256.LoadUnsafe(ref tableRef, 8);
@@ -455,7 +627,7 @@ internal static class CodeKernels
         var acc1 = Vector256<float>.Zero;
         for (int c = 0, offset = 0; c * chunkCodes < count; c++, offset += 32)
         {
-            var v = LoadChunk256(ref seg, offset, available).AsInt32();
+            var v = Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, offset)).AsInt32();
             ref float qc = ref Unsafe.Add(ref q, c * chunkCodes);
             for (int k = 0; k < perWord; k += 2)
             {
@@ -516,12 +688,26 @@ internal static class CodeKernels
         int rows = weights.Length;
         switch (path)
         {
-            case SimdPath.Vector512 when bits == 4:
-                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, ref table, ref w, ref acc);
+            case SimdPath.Vector512 when bits != 3:
+                Accumulate512Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
                 break;
             case SimdPath.Vector256 when bits != 3:
-                Accumulate256Words(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
+            {
+                int need = PreparedLength(count, bits, path) * bits / 8;
+                int safe = SafeRows(codes.Length, rowStride, segmentOffset, need, rows);
+                Accumulate256Words(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, count, bits, ref table, ref w, ref acc);
+                Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+                for (int r = safe; r < rows; r++)
+                {
+                    int offset = (r * rowStride) + segmentOffset;
+                    padded.Clear();
+                    codes[offset..].CopyTo(padded);
+                    Accumulate256Words(ref MemoryMarshal.GetReference(padded), 0, 1, count, bits, ref table, ref Unsafe.Add(ref w, r), ref acc);
+                }
+
                 break;
+            }
+
             case SimdPath.Vector512:
                 Accumulate512Shuffle(ref start, codes.Length, rowStride, segmentOffset, rows, count, bits, ref table, ref w, ref acc);
                 break;
@@ -543,27 +729,43 @@ internal static class CodeKernels
         }
     }
 
-    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows (4-bit: one pass per chunk).
+    // Chunk-outer, rows-inner: eight accumulator registers stay live across all rows.
     private static void Accumulate512Words(
-        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, ref float tableRef, ref float w, ref float acc)
+        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits, ref float tableRef, ref float w, ref float acc)
     {
         int chunks = (count + 127) / 128;
-        int safe = SafeRows(length, rowStride, segmentOffset, chunks * ZmmBytes, rows);
-        Accumulate512Nibbles(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, ref tableRef, ref w, ref acc);
+        int chunkBytes = 16 * bits;
+        int safe = SafeRows(length, rowStride, segmentOffset, chunks * chunkBytes, rows);
+        switch (bits)
+        {
+            case 4:
+                Accumulate512Chunks(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, 4, ref tableRef, ref w, ref acc);
+                break;
+            case 2:
+                Accumulate512Chunks(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, 2, ref tableRef, ref w, ref acc);
+                break;
+            default:
+                Accumulate512Chunks(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, chunks, 1, ref tableRef, ref w, ref acc);
+                break;
+        }
+
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = safe; r < rows; r++)
         {
             padded.Clear();
             int offset = (r * rowStride) + segmentOffset;
-            int n = Math.Min(chunks * ZmmBytes, length - offset);
+            int n = Math.Min(chunks * chunkBytes, length - offset);
             MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
-            Accumulate512Nibbles(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
+            Accumulate512Chunks(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, bits, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
         }
     }
 
-    private static void Accumulate512Nibbles(ref byte seg, int rowStride, int rows, int chunks, ref float tableRef, ref float w, ref float acc)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Accumulate512Chunks(ref byte seg, int rowStride, int rows, int chunks, int bits, ref float tableRef, ref float w, ref float acc)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
+        var preShift = s_preShift512[bits];
+        int chunkBytes = 16 * bits;
         nint stride = rowStride;
         for (int c = 0; c < chunks; c++)
         {
@@ -576,19 +778,19 @@ internal static class CodeKernels
             var a5 = Vector512.LoadUnsafe(ref a, 80);
             var a6 = Vector512.LoadUnsafe(ref a, 96);
             var a7 = Vector512.LoadUnsafe(ref a, 112);
-            ref byte chunk = ref Unsafe.Add(ref seg, c * ZmmBytes);
+            ref byte chunk = ref Unsafe.Add(ref seg, c * chunkBytes);
             for (int r = 0; r < rows; r++)
             {
-                var v = Vector512.LoadUnsafe(ref Unsafe.Add(ref chunk, r * stride)).AsInt32();
+                var v = LoadWords512(ref Unsafe.Add(ref chunk, r * stride), bits, preShift);
                 var wr = Vector512.Create(Unsafe.Add(ref w, r));
                 a0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v), wr, a0);
-                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 4)), wr, a1);
-                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 8)), wr, a2);
-                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 12)), wr, a3);
-                a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 16)), wr, a4);
-                a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 20)), wr, a5);
-                a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 24)), wr, a6);
-                a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, Avx512F.ShiftRightLogical(v, 28)), wr, a7);
+                a1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> bits), wr, a1);
+                a2 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (2 * bits)), wr, a2);
+                a3 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (3 * bits)), wr, a3);
+                a4 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (4 * bits)), wr, a4);
+                a5 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (5 * bits)), wr, a5);
+                a6 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (6 * bits)), wr, a6);
+                a7 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, v >>> (7 * bits)), wr, a7);
             }
 
             a0.StoreUnsafe(ref a, 0);
@@ -602,9 +804,7 @@ internal static class CodeKernels
         }
     }
 
-    private static void Accumulate256Words(
-        ref byte start, int length, int rowStride, int segmentOffset, int rows, int count, int bits,
-        ref float tableRef, ref float w, ref float acc)
+    private static void Accumulate256Words(ref byte seg, int rowStride, int rows, int count, int bits, ref float tableRef, ref float w, ref float acc)
     {
         var tableLow = Vector256.LoadUnsafe(ref tableRef);
         var tableHigh = Vector256.LoadUnsafe(ref tableRef, 8);
@@ -623,8 +823,7 @@ internal static class CodeKernels
                 int s = pass * bits;
                 for (int r = 0; r < rows; r++)
                 {
-                    int rowOffset = (r * rowStride) + segmentOffset;
-                    var v = LoadChunk256(ref Unsafe.Add(ref start, rowOffset), offset, length - rowOffset).AsInt32() >>> s;
+                    var v = Vector256.LoadUnsafe(ref Unsafe.Add(ref seg, (r * rowStride) + offset)).AsInt32() >>> s;
                     var wr = Vector256.Create(Unsafe.Add(ref w, r));
                     a0 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v, four), wr, a0);
                     a1 = Fma.MultiplyAdd(Lookup256(tableLow, tableHigh, v >>> bits, four), wr, a1);

@@ -19,7 +19,9 @@ internal sealed class CodeSegment
         Boundaries = boundaries.ToArray();
         Table16 = new float[16];
         CodeKernels.FillTable(values, Table16);
-        Squares = Array.ConvertAll(Values, v => v * v);
+        Squares16 = new float[16];
+        CodeKernels.FillTable(Array.ConvertAll(Values, v => v * v), Squares16);
+        BoundaryTable16 = CodeKernels.BoundaryTable(boundaries);
     }
 
     /// <summary>First coordinate (rotated domain) of the segment.</summary>
@@ -46,8 +48,11 @@ internal sealed class CodeSegment
     /// <summary>Reconstruction value per code.</summary>
     public float[] Values { get; }
 
-    /// <summary>Squares of <see cref="Values"/>.</summary>
-    public float[] Squares { get; }
+    /// <summary>Squares of <see cref="Values"/>, replicated to 16 entries like <see cref="Table16"/>.</summary>
+    public float[] Squares16 { get; }
+
+    /// <summary>Boundaries padded with +∞ to 16 entries, for the 512-bit binary search.</summary>
+    public float[] BoundaryTable16 { get; }
 
     /// <summary>Sorted decision boundaries (empty for a sign segment encoded by the caller).</summary>
     public float[] Boundaries { get; }

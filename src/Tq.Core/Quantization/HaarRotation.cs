@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using System.Numerics.Tensors;
 
 namespace Tq.Core.Quantization;
@@ -9,7 +12,8 @@ namespace Tq.Core.Quantization;
 /// </summary>
 internal sealed class HaarRotation : RandomRotation
 {
-    private readonly float[] _matrix; // row-major d×d
+    private readonly float[] _matrix; // row-major d×d: row i is basis vector i
+    private readonly float[] _transposed;
     private readonly SimdPath _path;
 
     public HaarRotation(int dimension, ulong seed, SimdPath path = SimdPath.Auto)
@@ -33,76 +37,128 @@ internal sealed class HaarRotation : RandomRotation
                 for (int j = 0; j < k; j++)
                 {
                     ReadOnlySpan<double> u = q.AsSpan(j * d, d);
-                    double dot = TensorPrimitives.Dot(u, v);
-                    for (int i = 0; i < d; i++)
-                    {
-                        v[i] -= dot * u[i];
-                    }
+                    TensorPrimitives.MultiplyAdd(u, -TensorPrimitives.Dot(u, v), v, v);
                 }
             }
 
-            double norm = Math.Sqrt(TensorPrimitives.Dot<double>(v, v));
-            for (int i = 0; i < d; i++)
-            {
-                v[i] /= norm;
-            }
+            TensorPrimitives.Divide(v, TensorPrimitives.Norm<double>(v), v);
         }
 
+        // Row-major Q for Rᵀy = Σᵢ yᵢ·Q[i, :], and Qᵀ for Rx = Σⱼ xⱼ·Q[:, j]: both directions are sums of scaled rows.
         _matrix = new float[d * d];
-        for (int i = 0; i < q.Length; i++)
+        _transposed = new float[d * d];
+        for (int i = 0; i < d; i++)
         {
-            _matrix[i] = (float)q[i];
+            for (int j = 0; j < d; j++)
+            {
+                _matrix[(i * d) + j] = (float)q[(i * d) + j];
+                _transposed[(j * d) + i] = (float)q[(i * d) + j];
+            }
         }
     }
 
     public override void Rotate(ReadOnlySpan<float> x, Span<float> y)
     {
         CheckLengths(x, y);
-        int d = Dimension;
-        Span<float> temp = d <= 1024 ? stackalloc float[d] : new float[d];
-        for (int i = 0; i < d; i++)
-        {
-            ReadOnlySpan<float> row = _matrix.AsSpan(i * d, d);
-            temp[i] = _path == SimdPath.Scalar ? ScalarDot(row, x) : TensorPrimitives.Dot(row, x);
-        }
-
-        temp.CopyTo(y);
+        SumOfScaledRows(_transposed, x, y, Dimension, _path);
     }
 
     public override void InverseRotate(ReadOnlySpan<float> y, Span<float> x)
     {
         CheckLengths(y, x);
-        int d = Dimension;
-        Span<float> temp = d <= 1024 ? stackalloc float[d] : new float[d];
-        temp.Clear();
-        for (int i = 0; i < d; i++)
-        {
-            ReadOnlySpan<float> row = _matrix.AsSpan(i * d, d);
-            float yi = y[i];
-            if (_path == SimdPath.Scalar)
-            {
-                for (int j = 0; j < d; j++)
-                {
-                    temp[j] += yi * row[j];
-                }
-            }
-            else
-            {
-                TensorPrimitives.MultiplyAdd(row, yi, temp, temp);
-            }
-        }
-
-        temp.CopyTo(x);
+        SumOfScaledRows(_matrix, y, x, Dimension, _path);
     }
 
-    private static float ScalarDot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    /// <summary>output = Σⱼ weights[j]·rows[j, :], blocked so each output block stays in registers over all rows.</summary>
+    private static void SumOfScaledRows(float[] rows, ReadOnlySpan<float> weights, Span<float> output, int d, SimdPath path)
     {
-        float sum = 0;
-        for (int i = 0; i < a.Length; i++)
+        Span<float> temp = stackalloc float[d]; // the spans may alias
+        ref float m = ref MemoryMarshal.GetArrayDataReference(rows);
+        ref float w = ref MemoryMarshal.GetReference(weights);
+        ref float t = ref MemoryMarshal.GetReference(temp);
+        int c = 0;
+        if (path == SimdPath.Vector512)
         {
-            sum += a[i] * b[i];
+            for (; c + 64 <= d; c += 64)
+            {
+                var a0 = Vector512<float>.Zero;
+                var a1 = Vector512<float>.Zero;
+                var a2 = Vector512<float>.Zero;
+                var a3 = Vector512<float>.Zero;
+                for (int j = 0; j < d; j++)
+                {
+                    ref float r = ref Unsafe.Add(ref m, (j * d) + c);
+                    var wj = Vector512.Create(Unsafe.Add(ref w, j));
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, 0), wj, a0);
+                    a1 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, 16), wj, a1);
+                    a2 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, 32), wj, a2);
+                    a3 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, 48), wj, a3);
+                }
+
+                a0.StoreUnsafe(ref t, (nuint)c);
+                a1.StoreUnsafe(ref t, (nuint)(c + 16));
+                a2.StoreUnsafe(ref t, (nuint)(c + 32));
+                a3.StoreUnsafe(ref t, (nuint)(c + 48));
+            }
+
+            for (; c + 16 <= d; c += 16)
+            {
+                var a0 = Vector512<float>.Zero;
+                for (int j = 0; j < d; j++)
+                {
+                    a0 = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref m, (nuint)((j * d) + c)), Vector512.Create(Unsafe.Add(ref w, j)), a0);
+                }
+
+                a0.StoreUnsafe(ref t, (nuint)c);
+            }
+        }
+        else if (path == SimdPath.Vector256)
+        {
+            for (; c + 32 <= d; c += 32)
+            {
+                var a0 = Vector256<float>.Zero;
+                var a1 = Vector256<float>.Zero;
+                var a2 = Vector256<float>.Zero;
+                var a3 = Vector256<float>.Zero;
+                for (int j = 0; j < d; j++)
+                {
+                    ref float r = ref Unsafe.Add(ref m, (j * d) + c);
+                    var wj = Vector256.Create(Unsafe.Add(ref w, j));
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, 0), wj, a0);
+                    a1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, 8), wj, a1);
+                    a2 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, 16), wj, a2);
+                    a3 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref r, 24), wj, a3);
+                }
+
+                a0.StoreUnsafe(ref t, (nuint)c);
+                a1.StoreUnsafe(ref t, (nuint)(c + 8));
+                a2.StoreUnsafe(ref t, (nuint)(c + 16));
+                a3.StoreUnsafe(ref t, (nuint)(c + 24));
+            }
+
+            for (; c + 8 <= d; c += 8)
+            {
+                var a0 = Vector256<float>.Zero;
+                for (int j = 0; j < d; j++)
+                {
+                    a0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref m, (nuint)((j * d) + c)), Vector256.Create(Unsafe.Add(ref w, j)), a0);
+                }
+
+                a0.StoreUnsafe(ref t, (nuint)c);
+            }
         }
 
-        return sum;
+        for (; c < d; c++)
+        {
+            float sum = 0;
+            for (int j = 0; j < d; j++)
+            {
+                sum += Unsafe.Add(ref m, (j * d) + c) * Unsafe.Add(ref w, j);
+            }
+
+            Unsafe.Add(ref t, c) = sum;
+        }
+
+        temp.CopyTo(output);
     }
 }

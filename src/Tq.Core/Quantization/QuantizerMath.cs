@@ -51,17 +51,6 @@ internal static class QuantizerMath
         return half;
     }
 
-    public static float SumOfSquares(ReadOnlySpan<byte> codes, float[] squares)
-    {
-        float sum = 0;
-        foreach (byte c in codes)
-        {
-            sum += squares[c];
-        }
-
-        return sum;
-    }
-
     /// <summary>values[r] *= norms[r], converting FP16 in blocks with the vectorized converter.</summary>
     public static void MultiplyByNorms(Span<float> values, ReadOnlySpan<Half> norms)
     {

@@ -141,12 +141,9 @@ public sealed class TurboQuantMseQuantizer
             foreach (CodeSegment s in _segments)
             {
                 Span<byte> segmentCodes = raw.Slice(s.Start, s.Count);
-                CodeKernels.Quantize(unit.Slice(s.Start, s.Count), s.Boundaries, segmentCodes, _path);
+                squares += CodeKernels.Quantize(unit.Slice(s.Start, s.Count), s.Boundaries, s.BoundaryTable16,
+                    NormCorrection ? s.Squares16 : default, segmentCodes, _path);
                 BitPacking.Pack(segmentCodes, s.Bits, row.Slice(s.ByteOffset, s.ByteLength), _path);
-                if (NormCorrection)
-                {
-                    squares += QuantizerMath.SumOfSquares(segmentCodes, s.Squares);
-                }
             }
 
             float stored = NormCorrection && norm > 0 ? norm / MathF.Sqrt(squares) : norm;
@@ -218,6 +215,38 @@ public sealed class TurboQuantMseQuantizer
         }
 
         QuantizerMath.MultiplyByNorms(scores, norms);
+    }
+
+    /// <summary>
+    /// <see cref="Score"/> for a group of queries over the same rows (the query heads sharing one KV head under
+    /// grouped-query attention): each row is unpacked once for the whole group.
+    /// </summary>
+    /// <param name="preparedQueries">G prepared queries back to back, G·<see cref="PreparedQueryLength"/> floats.</param>
+    /// <param name="codes">Packed rows.</param>
+    /// <param name="norms">One norm per row (n rows).</param>
+    /// <param name="scores">Receives G·n scores, query-major: scores[g·n + r].</param>
+    public void ScoreGroup(ReadOnlySpan<float> preparedQueries, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> scores)
+    {
+        int count = norms.Length;
+        if (preparedQueries.Length == 0 || preparedQueries.Length % PreparedQueryLength != 0)
+        {
+            throw new ArgumentException($"Expected a positive multiple of {PreparedQueryLength} floats, got {preparedQueries.Length}.", nameof(preparedQueries));
+        }
+
+        int queries = preparedQueries.Length / PreparedQueryLength;
+        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        CheckLength(scores.Length, queries * count, nameof(scores));
+        for (int i = 0; i < _segments.Length; i++)
+        {
+            CodeSegment s = _segments[i];
+            CodeKernels.DotRowsGroup(codes, CodeBytesPerVector, s.ByteOffset, s.Count, s.Bits, s.Table16,
+                preparedQueries, PreparedQueryLength, s.PreparedOffset, queries, scores, accumulate: i > 0, _path);
+        }
+
+        for (int g = 0; g < queries; g++)
+        {
+            QuantizerMath.MultiplyByNorms(scores.Slice(g * count, count), norms);
+        }
     }
 
     /// <summary>

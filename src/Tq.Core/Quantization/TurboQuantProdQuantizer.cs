@@ -127,7 +127,7 @@ public sealed class TurboQuantProdQuantizer
                 unit.Clear();
             }
 
-            CodeKernels.Quantize(unit, _mse.Boundaries, raw, _path);
+            CodeKernels.Quantize(unit, _mse.Boundaries, _mse.BoundaryTable16, default, raw, _path);
             BitPacking.Pack(raw, _mse.Bits, row.Slice(_mse.ByteOffset, _mse.ByteLength), _path);
             for (int i = 0; i < d; i++)
             {
@@ -136,7 +136,7 @@ public sealed class TurboQuantProdQuantizer
 
             float residualNorm = norm > 0 ? TensorPrimitives.Norm(residual) : 0;
             _projection.Rotate(residual, residual);
-            CodeKernels.Quantize(residual, _signs.Boundaries, raw, _path);
+            CodeKernels.Quantize(residual, _signs.Boundaries, _signs.BoundaryTable16, default, raw, _path);
             BitPacking.Pack(raw, 1, row.Slice(_signs.ByteOffset, _signs.ByteLength), _path);
             norms[r] = QuantizerMath.ToHalf(norm, r, nameof(vectors));
             residualNorms[r] = (Half)residualNorm;

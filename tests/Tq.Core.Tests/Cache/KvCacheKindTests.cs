@@ -45,3 +45,29 @@ public sealed class TurboQuantQjlSparseKvCacheBehaviorTests : KvCacheBehaviorTes
     internal override IKvCache Create(KvCacheLayout layout) =>
         KvCacheFactory.Create(layout, new KvCacheOptions { Kind = KvCacheKind.TurboQuant, BitsK = 3, BitsV = 2.5, KeyResidualQjl = true, SparseValueThreshold = 0.001f });
 }
+
+// The engine's shared suite (head dim 16, values in [-1, 1], absolute tolerance vs exact attention) for the compressed kinds.
+// 2-bit values of head dim 16 are coarse (measured worst 0.11 absolute), hence the looser K4/V2 bound.
+// A 4-token window keeps the FP16 part small enough for the suite's memory bound at its 32-token capacity.
+public sealed class Q8KvCacheEngineSuiteTests : KvCacheBehaviourTests
+{
+    protected override float Tolerance => 0.01f;
+
+    internal override IKvCache CreateCache(KvCacheLayout layout) => KvCacheFactory.Create(layout, new KvCacheOptions { Kind = KvCacheKind.Q8_0 });
+}
+
+public sealed class TurboQuantK4V4EngineSuiteTests : KvCacheBehaviourTests
+{
+    protected override float Tolerance => 0.05f;
+
+    internal override IKvCache CreateCache(KvCacheLayout layout) =>
+        KvCacheFactory.Create(layout, new KvCacheOptions { Kind = KvCacheKind.TurboQuant, BitsK = 4, BitsV = 4, RecentWindow = 4 });
+}
+
+public sealed class TurboQuantK4V2EngineSuiteTests : KvCacheBehaviourTests
+{
+    protected override float Tolerance => 0.2f;
+
+    internal override IKvCache CreateCache(KvCacheLayout layout) =>
+        KvCacheFactory.Create(layout, new KvCacheOptions { Kind = KvCacheKind.TurboQuant, RecentWindow = 4 });
+}

@@ -47,6 +47,27 @@ public sealed class RealModelCacheTests
         }
     }
 
+    [Fact]
+    public void Append_TurboQuantSteadyState_AllocatesNothing()
+    {
+        using Model m = Model.Load(TestPaths.Model("tq-stories-5m-f16.gguf"), new ModelOptions { Threads = 2 });
+        using Session session = m.CreateSession(new SessionOptions { ContextLength = 128, KvCache = KvCacheOptions.TurboQuant() });
+        var sampler = new Sampler(new SamplerOptions { Seed = 1 });
+        session.Evaluate([1, 100, 200, 300, 400, 50, 60, 70, 80, 90, 10, 20, 30, 40, 41, 42, 43, 44, 45, 46, 47]);
+        for (int i = 0; i < 4; i++)
+        {
+            session.Append(sampler.Sample(session.Logits, session.Tokens));
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 16; i++)
+        {
+            session.Append(sampler.Sample(session.Logits, session.Tokens));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
     private static int[] Greedy(Model m, int[] prompt, KvCacheOptions cache)
     {
         using Session session = m.CreateSession(new SessionOptions { ContextLength = Context, KvCache = cache });

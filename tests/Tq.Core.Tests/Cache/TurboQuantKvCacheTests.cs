@@ -60,6 +60,34 @@ public sealed class TurboQuantKvCacheTests
     }
 
     [Fact]
+    public void Create_K4V2AtFullContext_ManagedAllocationMatchesAccountingAndIsAQuarterPointFiveOfF16()
+    {
+        var layout = new KvCacheLayout(6, 4, 2, 64, 64, 1024, new RotaryEmbedding(RopeStyle.Normal, 64, 64, 10000, 1));
+        using (KvCacheFactory.Create(layout, KvCacheOptions.TurboQuant()))
+        {
+            // warm-up: codebooks and rotations are cached per process
+        }
+
+        long f16 = Allocated(() => KvCacheFactory.Create(layout, new KvCacheOptions()), out IKvCache f16Cache);
+        long tq = Allocated(() => KvCacheFactory.Create(layout, KvCacheOptions.TurboQuant()), out IKvCache tqCache);
+        using (f16Cache)
+        using (tqCache)
+        {
+            // Arrays carry headers and the cache small objects: allow 16 KiB over the exact accounting.
+            Assert.InRange(tq, tqCache.AllocatedBytes, tqCache.AllocatedBytes + (16 << 10));
+            Assert.InRange(f16, f16Cache.AllocatedBytes, f16Cache.AllocatedBytes + (16 << 10));
+            Assert.True((double)f16 / tq >= 4.5, $"Measured allocation: F16 {f16} B, K4/V2 {tq} B, ratio {(double)f16 / tq:F3}.");
+        }
+    }
+
+    private static long Allocated(Func<IKvCache> create, out IKvCache cache)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        cache = create();
+        return GC.GetAllocatedBytesForCurrentThread() - before;
+    }
+
+    [Fact]
     public void Create_BoundaryLayers_UseBoundaryBits()
     {
         var layout = new KvCacheLayout(6, 4, 2, 64, 64, 16, new RotaryEmbedding(RopeStyle.Normal, 64, 64, 10000, 1));

@@ -146,4 +146,24 @@ public sealed class SessionTests : IDisposable
         using Session session = _model.CreateSession(new SessionOptions { ContextLength = 64 });
         Assert.Throws<ArgumentOutOfRangeException>(() => session.Evaluate([1, 512]));
     }
+
+    [Fact]
+    public void Append_SteadyState_AllocatesNothing()
+    {
+        using Session session = _model.CreateSession(new SessionOptions { ContextLength = 64 });
+        var sampler = new Sampler(new SamplerOptions { Seed = 1 });
+        session.Evaluate(Prompt);
+        for (int i = 0; i < 4; i++)
+        {
+            session.Append(sampler.Sample(session.Logits, session.Tokens));
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 16; i++)
+        {
+            session.Append(sampler.Sample(session.Logits, session.Tokens));
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
 }

@@ -45,4 +45,21 @@ public sealed class RotaryEmbeddingTests
     [InlineData(8, 10)]
     public void Constructor_BadDimensions_Throws(int headDim, int ropeDims) =>
         Assert.ThrowsAny<ArgumentException>(() => new RotaryEmbedding(RopeStyle.Normal, headDim, ropeDims, 10000f, 1f));
+
+    [Fact]
+    public void Apply_FrequencyFactors_DivideTheAngles()
+    {
+        float[] factors = [1f, 2f, 4f, 8f];
+        var scaled = new RotaryEmbedding(RopeStyle.Normal, 8, 8, 10000f, 1f, factors);
+        float[] table = new float[8];
+        scaled.ComputeTable(12, table);
+        for (int i = 0; i < 4; i++)
+        {
+            double theta = 12 * Math.Pow(10000, -2.0 * i / 8) / factors[i];
+            Assert.Equal(Math.Cos(theta), table[2 * i], 1e-5);
+            Assert.Equal(Math.Sin(theta), table[(2 * i) + 1], 1e-5);
+        }
+
+        Assert.Throws<ArgumentException>(() => new RotaryEmbedding(RopeStyle.Normal, 8, 8, 10000f, 1f, [1f]));
+    }
 }

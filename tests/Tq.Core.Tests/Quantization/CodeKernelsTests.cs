@@ -98,9 +98,21 @@ public sealed class CodeKernelsTests
 
             var expected = new byte[count];
             var actual = new byte[count];
-            CodeKernels.Quantize(values, book.BoundariesSingle, expected, SimdPath.Scalar);
-            CodeKernels.Quantize(values, book.BoundariesSingle, actual, path);
+            float[] boundaryTable = CodeKernels.BoundaryTable(book.BoundariesSingle);
+            var squares = new float[16];
+            CodeKernels.FillTable(book.CentroidsSingle.ToArray().Select(c => c * c).ToArray(), squares);
+            float expectedSum = CodeKernels.Quantize(values, book.BoundariesSingle, boundaryTable, squares, expected, SimdPath.Scalar);
+            float actualSum = CodeKernels.Quantize(values, book.BoundariesSingle, boundaryTable, squares, actual, path);
             Assert.Equal(expected, actual);
+            Assert.Equal(expectedSum, actualSum, 1e-4f * (1 + expectedSum));
+            Assert.Equal(0f, CodeKernels.Quantize(values, book.BoundariesSingle, boundaryTable, default, actual, path));
+            double direct = 0;
+            foreach (byte c in expected)
+            {
+                direct += squares[c];
+            }
+
+            Assert.Equal(direct, expectedSum, 1e-4 * (1 + direct));
             for (int i = 0; i < count; i++)
             {
                 int below = book.BoundariesSingle.ToArray().Count(b => values[i] > b);

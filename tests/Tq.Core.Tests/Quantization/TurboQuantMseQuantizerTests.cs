@@ -110,6 +110,42 @@ public sealed class TurboQuantMseQuantizerTests
     }
 
     [Theory]
+    [MemberData(nameof(PathCases))]
+    public void ScoreGroup_EveryPath_EqualsScorePerQuery(int dimension, double bits, int path)
+    {
+        var quantizer = new TurboQuantMseQuantizer(dimension, bits, 6, normCorrection: null, (SimdPath)path);
+        const int rows = 29;
+        float[] x = Gaussian(rows * dimension, 14);
+        var codes = new byte[rows * quantizer.CodeBytesPerVector];
+        var norms = new Half[rows];
+        quantizer.Encode(x, codes, norms);
+        foreach (int group in new[] { 1, 2, 7 })
+        {
+            int length = quantizer.PreparedQueryLength;
+            var prepared = new float[group * length];
+            for (int g = 0; g < group; g++)
+            {
+                quantizer.PrepareQuery(Gaussian(dimension, (ulong)(100 + g)), prepared.AsSpan(g * length, length));
+            }
+
+            var scores = new float[group * rows];
+            quantizer.ScoreGroup(prepared, codes, norms, scores);
+            var single = new float[rows];
+            for (int g = 0; g < group; g++)
+            {
+                quantizer.Score(prepared.AsSpan(g * length, length), codes, norms, single);
+                for (int r = 0; r < rows; r++)
+                {
+                    Assert.Equal(single[r], scores[(g * rows) + r], 1e-4f * (1 + Math.Abs(single[r])));
+                }
+            }
+        }
+
+        Assert.Throws<ArgumentException>(() => quantizer.ScoreGroup(new float[quantizer.PreparedQueryLength + 1], codes, norms, new float[rows]));
+        Assert.Throws<ArgumentException>(() => quantizer.ScoreGroup(new float[2 * quantizer.PreparedQueryLength], codes, norms, new float[rows]));
+    }
+
+    [Theory]
     [InlineData(64, 4)]
     [InlineData(128, 2)]
     [InlineData(128, 3.5)]
