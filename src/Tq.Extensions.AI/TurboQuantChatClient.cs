@@ -109,12 +109,13 @@ public sealed class TurboQuantChatClient : IChatClient
         SessionPool pool = engine.Sessions;
         PooledSession lease = await pool.RentAsync(options?.ConversationId, request.Prompt, cancellationToken).ConfigureAwait(false);
         TurboQuantTelemetry.SessionWait.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
-        var run = new GenerationRun(engine, request, lease.Session, start);
         string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
         string messageId = "msg-" + Guid.NewGuid().ToString("N");
         DateTimeOffset created = DateTimeOffset.UtcNow;
+        GenerationRun? run = null;
         try
         {
+            run = new GenerationRun(engine, request, lease.Session, start);
             run.Prefill(cancellationToken);
             List<AIContent> contents = [];
             while (run.Step(contents, cancellationToken))
@@ -139,7 +140,7 @@ public sealed class TurboQuantChatClient : IChatClient
         }
         finally
         {
-            if (run.Consistent)
+            if (run is null || run.Consistent)
             {
                 pool.Return(lease, options?.ConversationId);
             }

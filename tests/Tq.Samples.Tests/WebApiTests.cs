@@ -141,7 +141,7 @@ public sealed class WebApiTests : IClassFixture<WebApiTests.Server>
             builder.UseSetting("TurboQuant:ModelPath", TestPaths.Model("tq-chat-5m-q8_0.gguf"));
             builder.UseSetting("TurboQuant:BitsK", "16");
             builder.UseSetting("TurboQuant:BitsV", "16");
-            builder.UseSetting("TurboQuant:Threads", "2");
+            builder.UseSetting("TurboQuant:Threads", "1");
             builder.UseSetting("TurboQuant:MaxOutputTokens", "64");
             builder.UseSetting("TurboQuant:Temperature", "0");
         }

@@ -26,9 +26,9 @@ internal static class CompareCommand
         var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk (the context).", DefaultValueFactory = _ => 1024 };
         var chunks = new Option<int>("--chunks") { Description = "Chunks to score (0: all).", DefaultValueFactory = _ => 40 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (0: every core).", DefaultValueFactory = _ => 0 };
-        var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (sinks, window, pre-RoPE, boundary one by one), 'boundary', 'prerope', 'norms', 'quick', 'accept' (F16, K4/V2, K4/V4), or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
+        var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (sinks, window, pre-RoPE, boundary one by one), 'boundary', 'prerope', 'norms', 'quick', 'accept' (F16, K4/V2, K4/V4), 'sparse', or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
         var speed = new Option<int>("--decode") { Description = "Decode steps timed at the end of the first chunk (0: no speed figures).", DefaultValueFactory = _ => 32 };
-        var attention = new Option<bool>("--attention") { Description = "Per-layer cosine similarity of attention outputs vs F16." };
+        var attention = new Option<bool>("--attention") { Description = "Per-layer cosine similarity of attention outputs vs F16, on the F16 run's activations (the F16 output is passed on, so the perplexity columns are then F16's)." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var cache = new CacheArguments();
         var command = new Command("compare", "Perplexity, KL divergence vs F16, memory and speed of KV-cache settings.");
@@ -63,6 +63,7 @@ internal static class CompareCommand
             "one" => [f16, one],
             "quick" => [f16, q8, Tq(4, 2), Tq(4, 4)],
             "accept" => [f16, Tq(4, 2), Tq(4, 4)],
+            "sparse" => [f16, Tq(4, 2), Tq(4, 2, o => o.SparseValueThreshold = 0.0001f), Tq(4, 2, o => o.SparseValueThreshold = 0.001f), Tq(4, 2, o => o.SparseValueThreshold = 0.01f)],
             "norms" => [f16, Tq(4, 2), Tq(4, 2, o => o.ValueNormCorrection = false), Tq(3.5, 2.5), Tq(3.5, 2.5, o => o.ValueNormCorrection = false), Tq(4, 4, o => o.ValueNormCorrection = false)],
             "fixes" =>
             [
@@ -100,7 +101,7 @@ internal static class CompareCommand
                 Tq(4, 2, o => o.BoundaryLayers = 1),
                 Tq(4, 2, o => { o.SinkTokens = 0; o.RecentWindow = 0; }),
             ],
-            _ => throw new ArgumentException($"Unknown grid '{grid}'; use full, fixes, boundary, prerope, norms, quick, accept or one.", nameof(grid)),
+            _ => throw new ArgumentException($"Unknown grid '{grid}'; use full, fixes, boundary, prerope, norms, quick, accept, sparse or one.", nameof(grid)),
         };
     }
 

@@ -542,10 +542,12 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         float threshold = SparseValueThreshold;
         Span<float> output = new(outputs + ((long)t * l.Heads * dv) + (h * dv), dv);
         output.Clear();
+        float kept = 0;
         for (int j = 0; j < sinks; j++)
         {
             if (scores[j] >= threshold)
             {
+                kept += scores[j];
                 TensorPrimitives.ConvertToSingle(_sinkValues[layer].AsSpan(((kvh * Sinks) + j) * dv, dv), row[..dv]);
                 TensorPrimitives.MultiplyAdd(row[..dv], scores[j], output, output);
             }
@@ -555,6 +557,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         {
             if (scores[j] >= threshold)
             {
+                kept += scores[j];
                 TensorPrimitives.ConvertToSingle(RecentValue(layer, kvh, j, stagePos), row[..dv]);
                 TensorPrimitives.MultiplyAdd(row[..dv], scores[j], output, output);
             }
@@ -574,17 +577,24 @@ internal sealed unsafe class CompressedKvCache : IKvCache
             }
             else
             {
-                AccumulateSparse(vc, weights, codes, norms, gathered, a, threshold);
+                kept += AccumulateSparse(vc, weights, codes, norms, gathered, a, threshold);
             }
 
             vc.Finish(a, partial);
             TensorPrimitives.Add(output, partial, output);
         }
+
+        // Sparse V renormalizes over the rows it kept (softmax over the kept subset), so skipped mass does not shrink the output.
+        if (threshold > 0 && kept > 0)
+        {
+            TensorPrimitives.Multiply(output, 1f / kept, output);
+        }
     }
 
     // Sparse V: only rows with weight ≥ threshold, gathered in small groups so the codec kernel still runs on batches.
-    private static void AccumulateSparse(KvRowCodec vc, ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> gathered, Span<float> acc, float threshold)
+    private static float AccumulateSparse(KvRowCodec vc, ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> gathered, Span<float> acc, float threshold)
     {
+        float kept = 0;
         int cb = vc.CodeBytes;
         Span<byte> gCodes = Bytes(GatherRows * cb).AsSpan(0, GatherRows * cb);
         Span<Half> gNorms = Halves(GatherRows).AsSpan(0, GatherRows);
@@ -597,6 +607,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
             }
 
             gathered[g] = weights[r];
+            kept += weights[r];
             codes.Slice(r * cb, cb).CopyTo(gCodes.Slice(g * cb, cb));
             if (!norms.IsEmpty)
             {
@@ -614,6 +625,8 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         {
             vc.Accumulate(gathered[..g], gCodes[..(g * cb)], norms.IsEmpty ? default : gNorms[..g], acc);
         }
+
+        return kept;
     }
 
     private ReadOnlySpan<Half> RecentKey(int layer, int kvh, int j, int stagePos)

@@ -19,6 +19,9 @@ internal sealed unsafe class F16KvCache : IKvCache
     // Rows converted to float at once when scoring or accumulating: large enough to amortise the conversion call.
     private const int BlockRows = 64;
 
+    // Tokens of a batch that share one conversion of each key/value block (with all query heads of a KV head).
+    private const int TileTokens = 16;
+
     [ThreadStatic]
     private static float[]? t_scratch;
 
@@ -107,6 +110,25 @@ internal sealed unsafe class F16KvCache : IKvCache
         fixed (float* q = queries)
         fixed (float* o = output)
         {
+            if (Mode == AttentionMode.Flash)
+            {
+                var tiled = new FlashTileJob { Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
+                int items = l.KvHeads * ((count + TileTokens - 1) / TileTokens);
+                if (pool is null)
+                {
+                    for (int i = 0; i < items; i++)
+                    {
+                        tiled.Execute(i);
+                    }
+                }
+                else
+                {
+                    pool.Run(ref tiled, items);
+                }
+
+                return;
+            }
+
             var job = new AttentionJob { Mode = Mode, Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
             if (pool is null)
             {
@@ -256,6 +278,104 @@ internal sealed unsafe class F16KvCache : IKvCache
         Vector512<uint> bits = x.AsUInt32();
         bits += Vector512.Create(0xFFFu) + ((bits >> 13) & Vector512<uint>.One);
         return (bits & Vector512.Create(~0x1FFFu)).AsSingle();
+    }
+
+    /// <summary>
+    /// Flash-style attention for a tile of up to <see cref="TileTokens"/> tokens × the query heads of one KV head:
+    /// each block of keys and values is converted to float once for the whole tile. Every query still visits its
+    /// rows in order with the same arithmetic as ggml's flash path, so the result does not depend on the tiling.
+    /// </summary>
+    private struct FlashTileJob : IParallelJob
+    {
+        public KvCacheLayout Layout;
+        public ushort* Keys;
+        public ushort* Values;
+        public float* Queries;
+        public float* Output;
+        public int Position;
+        public int Count;
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public readonly void Execute(int index)
+        {
+            KvCacheLayout l = Layout;
+            int tiles = (Count + TileTokens - 1) / TileTokens;
+            int kvh = index / tiles;
+            int t0 = (index % tiles) * TileTokens;
+            int t1 = Math.Min(Count, t0 + TileTokens);
+            int group = l.GroupSize, dk = l.KeyLength, dv = l.ValueLength;
+            int nq = (t1 - t0) * group;
+
+            // scratch: queries (nq·dk) | accumulators (nq·dv) | max (nq) | sum (nq) | key block | value block
+            float* q = Scratch((nq * (dk + dv + 2)) + (BlockRows * (dk + dv)) + 16);
+            float* acc = q + (nq * dk);
+            float* maxima = acc + (nq * dv);
+            float* sums = maxima + nq;
+            float* kBlock = sums + nq;
+            float* vBlock = kBlock + (BlockRows * dk);
+            for (int i = 0; i < nq; i++)
+            {
+                int t = t0 + (i / group), h = (kvh * group) + (i % group);
+                new Span<float>(q + (i * dk), dk).Clear();
+                MadRoundHalf(q + (i * dk), Queries + ((long)t * l.Heads * dk) + (h * dk), 1f, dk, accumulate: false);
+                new Span<float>(acc + (i * dv), dv).Clear();
+                maxima[i] = float.NegativeInfinity;
+                sums[i] = 0;
+            }
+
+            ushort* keys = Keys + ((long)kvh * l.Capacity * dk);
+            ushort* values = Values + ((long)kvh * l.Capacity * dv);
+            int end = Position + t1;
+            for (int j0 = 0; j0 < end; j0 += BlockRows)
+            {
+                int rows = Math.Min(BlockRows, end - j0);
+                FloatConversion.HalfToSingle(keys + ((long)j0 * dk), kBlock, rows * dk, SimdPath.Auto);
+                FloatConversion.HalfToSingle(values + ((long)j0 * dv), vBlock, rows * dv, SimdPath.Auto);
+                for (int i = 0; i < nq; i++)
+                {
+                    int visible = Math.Min(rows, Position + t0 + (i / group) + 1 - j0);
+                    float* qi = q + (i * dk);
+                    float* ai = acc + (i * dv);
+                    float m = maxima[i], weightSum = sums[i];
+                    for (int r = 0; r < visible; r++)
+                    {
+                        float s = Dot(qi, kBlock + (r * dk), dk) * l.AttentionScale;
+                        float vs = 1;
+                        if (s > m)
+                        {
+                            float ms = MathF.Exp(m - s);
+                            m = s;
+                            weightSum *= ms;
+                            if (ms != 1)
+                            {
+                                MadRoundHalf(ai, ai, ms, dv, accumulate: false);
+                            }
+                        }
+                        else
+                        {
+                            vs = MathF.Exp(s - m);
+                        }
+
+                        MadRoundHalf(ai, vBlock + (r * dv), vs, dv, accumulate: true);
+                        weightSum += vs;
+                    }
+
+                    maxima[i] = m;
+                    sums[i] = weightSum;
+                }
+            }
+
+            for (int i = 0; i < nq; i++)
+            {
+                int t = t0 + (i / group), h = (kvh * group) + (i % group);
+                float* o = Output + ((long)t * l.Heads * dv) + (h * dv);
+                float inverse = 1.0f / sums[i];
+                for (int d = 0; d < dv; d++)
+                {
+                    o[d] = acc[(i * dv) + d] * inverse;
+                }
+            }
+        }
     }
 
     private struct AttentionJob : IParallelJob

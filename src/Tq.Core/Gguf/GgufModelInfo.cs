@@ -33,8 +33,14 @@ public sealed class GgufModelInfo
     /// <summary><c>{arch}.attention.head_count</c>.</summary>
     public int HeadCount { get; init; }
 
-    /// <summary><c>{arch}.attention.head_count_kv</c> (defaults to the head count).</summary>
+    /// <summary>
+    /// <c>{arch}.attention.head_count_kv</c> (defaults to the head count). Models that store one count per layer
+    /// (an array) report the largest here and every layer's in <see cref="HeadCountKvPerLayer"/>.
+    /// </summary>
     public int HeadCountKv { get; init; }
+
+    /// <summary>The KV head count of each layer (all equal to <see cref="HeadCountKv"/> unless the file stores an array).</summary>
+    public required IReadOnlyList<int> HeadCountKvPerLayer { get; init; }
 
     /// <summary><c>{arch}.attention.key_length</c> (defaults to embedding length / heads).</summary>
     public int KeyLength { get; init; }
@@ -96,6 +102,8 @@ public sealed class GgufModelInfo
         }
 
         int keyLength = m.GetInt32OrDefault(K("attention.key_length"), embedding / heads);
+        int blocks = m.GetInt32(K("block_count"));
+        int[] kvHeads = ReadPerLayer(m, K("attention.head_count_kv"), blocks, heads);
         int vocab = m.TryGetValue(K("vocab_size"), out GgufValue? vs) ? vs.AsInt32()
             : m.TryGetValue("tokenizer.ggml.tokens", out GgufValue? toks) ? toks.Count : 0;
 
@@ -105,10 +113,11 @@ public sealed class GgufModelInfo
             Name = m.GetStringOrDefault("general.name"),
             ContextLength = m.GetInt32OrDefault(K("context_length"), 0),
             EmbeddingLength = embedding,
-            BlockCount = m.GetInt32(K("block_count")),
+            BlockCount = blocks,
             FeedForwardLength = m.GetInt32OrDefault(K("feed_forward_length"), 0),
             HeadCount = heads,
-            HeadCountKv = m.GetInt32OrDefault(K("attention.head_count_kv"), heads),
+            HeadCountKv = kvHeads.Length == 0 ? heads : kvHeads.Max(),
+            HeadCountKvPerLayer = kvHeads,
             KeyLength = keyLength,
             ValueLength = m.GetInt32OrDefault(K("attention.value_length"), keyLength),
             RopeDimensionCount = m.GetInt32OrDefault(K("rope.dimension_count"), keyLength),
@@ -124,5 +133,22 @@ public sealed class GgufModelInfo
             ChatTemplate = m.GetStringOrDefault("tokenizer.chat_template"),
             ParameterCount = file.Tensors.Sum(t => t.ElementCount),
         };
+    }
+
+    private static int[] ReadPerLayer(GgufMetadata m, string key, int blocks, int defaultValue)
+    {
+        if (!m.TryGetValue(key, out GgufValue? value))
+        {
+            return Enumerable.Repeat(defaultValue, blocks).ToArray();
+        }
+
+        if (!value.IsArray)
+        {
+            return Enumerable.Repeat(value.AsInt32(), blocks).ToArray();
+        }
+
+        int[] perLayer = value.AsInt32Array();
+        return perLayer.Length == blocks ? perLayer
+            : throw new InvalidDataException($"GGUF metadata '{key}' has {perLayer.Length} per-layer entries for {blocks} layers.");
     }
 }

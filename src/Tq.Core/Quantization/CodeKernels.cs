@@ -240,9 +240,17 @@ internal static class CodeKernels
         ref byte start = ref MemoryMarshal.GetReference(codes);
         ref float q = ref MemoryMarshal.GetReference(prepared);
         ref float table = ref MemoryMarshal.GetReference(table16);
-        if (path == SimdPath.Vector512 && bits != 3)
+        if (path == SimdPath.Vector512)
         {
-            DotRows512Words(ref start, codes.Length, rowStride, segmentOffset, count, bits, ref table, ref q, destination, accumulate);
+            if (bits == 3)
+            {
+                DotRows512Bits3(ref start, codes.Length, rowStride, segmentOffset, count, ref table, ref q, destination, accumulate);
+            }
+            else
+            {
+                DotRows512Words(ref start, codes.Length, rowStride, segmentOffset, count, bits, ref table, ref q, destination, accumulate);
+            }
+
             return;
         }
 
@@ -265,7 +273,6 @@ internal static class CodeKernels
 
             float dot = path switch
             {
-                SimdPath.Vector512 => Dot512Shuffle(ref seg, available, count, bits, ref table, ref q),
                 SimdPath.Vector256 when bits == 3 => Dot256Bits3(ref seg, available, count, ref table, ref q),
                 SimdPath.Vector256 => Dot256Words(ref seg, count, bits, ref table, ref q),
                 _ => DotScalar(ref seg, count, bits, ref table, ref q),
@@ -576,30 +583,58 @@ internal static class CodeKernels
     private static Vector512<int> Unpack16(ulong word, Vector512<byte> shuffle, Vector512<uint> shift) =>
         Avx512F.ShiftRightLogicalVariable(Avx512BW.Shuffle(Vector512.Create(word).AsByte(), shuffle).AsUInt32(), shift).AsInt32();
 
-    private static float Dot512Shuffle(ref byte seg, int available, int count, int bits, ref float tableRef, ref float q)
+    // 3-bit rows on 512-bit: 16 codes (6 bytes) per step, read as one unaligned 8-byte word. Rows whose last word would
+    // cross the end of the span go through a zero-padded copy, so the hot loop has no bounds branches and no calls.
+    private static void DotRows512Bits3(
+        ref byte start, int length, int rowStride, int segmentOffset, int count, ref float tableRef, ref float q,
+        Span<float> destination, bool accumulate)
+    {
+        int rows = destination.Length;
+        int steps = (count + 15) / 16;
+        int need = (6 * (steps - 1)) + 8;
+        int safe = SafeRows(length, rowStride, segmentOffset, need, rows);
+        ref float dst = ref MemoryMarshal.GetReference(destination);
+        DotRows512Bits3Core(ref Unsafe.Add(ref start, segmentOffset), rowStride, safe, steps, ref tableRef, ref q, ref dst, accumulate);
+        Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
+        for (int r = safe; r < rows; r++)
+        {
+            padded.Clear();
+            int offset = (r * rowStride) + segmentOffset;
+            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), Math.Min(need, length - offset)).CopyTo(padded);
+            DotRows512Bits3Core(ref MemoryMarshal.GetReference(padded), 0, 1, steps, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+        }
+    }
+
+    private static void DotRows512Bits3Core(ref byte seg, int rowStride, int rows, int steps, ref float tableRef, ref float q, ref float dst, bool accumulate)
     {
         var table = Vector512.LoadUnsafe(ref tableRef);
-        var shuffle = s_shuffle512[bits];
-        var shift = s_shift512[bits];
-        int stepBytes = 2 * bits;
-        var acc0 = Vector512<float>.Zero;
-        var acc1 = Vector512<float>.Zero;
-        int i = 0, offset = 0;
-        for (; i + 16 < count; i += 32, offset += 2 * stepBytes)
+        var shuffle = s_shuffle512[3];
+        var shift = s_shift512[3];
+        nint stride = rowStride;
+        for (int r = 0; r < rows; r++)
         {
-            var idx0 = Unpack16(LoadBytes(ref seg, offset, available, 8), shuffle, shift);
-            var idx1 = Unpack16(LoadBytes(ref seg, offset + stepBytes, available, 8), shuffle, shift);
-            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx0), Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
-            acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx1), Vector512.LoadUnsafe(ref q, (nuint)(i + 16)), acc1);
-        }
+            ref byte row = ref Unsafe.Add(ref seg, r * stride);
+            var acc0 = Vector512<float>.Zero;
+            var acc1 = Vector512<float>.Zero;
+            int s = 0;
+            for (; s + 1 < steps; s += 2)
+            {
+                var idx0 = Unpack16(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, 6 * s)), shuffle, shift);
+                var idx1 = Unpack16(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, (6 * s) + 6)), shuffle, shift);
+                acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx0), Vector512.LoadUnsafe(ref q, (nuint)(16 * s)), acc0);
+                acc1 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx1), Vector512.LoadUnsafe(ref q, (nuint)((16 * s) + 16)), acc1);
+            }
 
-        if (i < count)
-        {
-            var idx = Unpack16(LoadBytes(ref seg, offset, available, 8), shuffle, shift);
-            acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx), Vector512.LoadUnsafe(ref q, (nuint)i), acc0);
-        }
+            if (s < steps)
+            {
+                var idx = Unpack16(Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref row, 6 * s)), shuffle, shift);
+                acc0 = Avx512F.FusedMultiplyAdd(Avx512F.PermuteVar16x32(table, idx), Vector512.LoadUnsafe(ref q, (nuint)(16 * s)), acc0);
+            }
 
-        return Sum(acc0 + acc1);
+            float dot = Sum(acc0 + acc1);
+            ref float d = ref Unsafe.Add(ref dst, r);
+            d = accumulate ? d + dot : dot;
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

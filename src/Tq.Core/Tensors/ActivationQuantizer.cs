@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Tq.Core.Tensors;
 
@@ -94,12 +96,7 @@ internal static unsafe class ActivationQuantizer
                 for (int b = 0; b < count / 32; b++)
                 {
                     byte* block = source + (b * Block32Bytes);
-                    float d = *(float*)block;
-                    sbyte* q = (sbyte*)(block + Block32QuantsOffset);
-                    for (int j = 0; j < 32; j++)
-                    {
-                        destination[(b * 32) + j] = d * q[j];
-                    }
+                    DequantizeQuants(*(float*)block, (sbyte*)(block + Block32QuantsOffset), destination + (b * 32), 32);
                 }
 
                 break;
@@ -107,12 +104,7 @@ internal static unsafe class ActivationQuantizer
                 for (int b = 0; b < count / 256; b++)
                 {
                     byte* block = source + (b * BlockKBytes);
-                    float d = *(float*)block;
-                    sbyte* q = (sbyte*)(block + 4);
-                    for (int j = 0; j < 256; j++)
-                    {
-                        destination[(b * 256) + j] = d * q[j];
-                    }
+                    DequantizeQuants(*(float*)block, (sbyte*)(block + 4), destination + (b * 256), 256);
                 }
 
                 break;
@@ -122,7 +114,71 @@ internal static unsafe class ActivationQuantizer
         }
     }
 
+    /// <summary>destination[j] = d · q[j], the same single rounding on every path.</summary>
+    private static void DequantizeQuants(float d, sbyte* q, float* destination, int count)
+    {
+        int j = 0;
+        if (Avx2.IsSupported)
+        {
+            Vector256<float> dv = Vector256.Create(d);
+            for (; j <= count - 8; j += 8)
+            {
+                (Vector256.ConvertToSingle(Avx2.ConvertToVector256Int32(q + j)) * dv).Store(destination + j);
+            }
+        }
+
+        for (; j < count; j++)
+        {
+            destination[j] = d * q[j];
+        }
+    }
+
     private static void QuantizeBlocks32(float* x, byte* y, int blocks)
+    {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            QuantizeBlocks32Vector(x, y, blocks);
+            return;
+        }
+
+        QuantizeBlocks32Scalar(x, y, blocks);
+    }
+
+    /// <summary>Vector form of <see cref="QuantizeBlocks32Scalar"/>: the same operations (max of |x|, one multiply, round half to even), so the same bits.</summary>
+    internal static void QuantizeBlocks32Vector(float* x, byte* y, int blocks)
+    {
+        for (int b = 0; b < blocks; b++, x += 32, y += Block32Bytes)
+        {
+            Vector256<float> v0 = Vector256.Load(x), v1 = Vector256.Load(x + 8), v2 = Vector256.Load(x + 16), v3 = Vector256.Load(x + 24);
+            Vector256<float> m = Vector256.Max(Vector256.Max(Vector256.Abs(v0), Vector256.Abs(v1)), Vector256.Max(Vector256.Abs(v2), Vector256.Abs(v3)));
+            float amax = 0;
+            for (int j = 0; j < 8; j++)
+            {
+                amax = MathF.Max(amax, m[j]);
+            }
+
+            if (!float.IsFinite(amax))
+            {
+                QuantizeBlocks32Scalar(x, y, 1);
+                continue;
+            }
+
+            float d = amax / 127f;
+            var id = Vector256.Create(amax != 0 ? 127f / amax : 0f);
+            Vector256<int> q0 = Vector256.ConvertToInt32(Vector256.Round(v0 * id)), q1 = Vector256.ConvertToInt32(Vector256.Round(v1 * id));
+            Vector256<int> q2 = Vector256.ConvertToInt32(Vector256.Round(v2 * id)), q3 = Vector256.ConvertToInt32(Vector256.Round(v3 * id));
+            Vector256<short> s01 = Vector256.Narrow(q0, q1), s23 = Vector256.Narrow(q2, q3);
+            Vector256.Narrow(s01, s23).Store((sbyte*)(y + Block32QuantsOffset));
+            int sum = Vector256.Sum(q0 + q1 + q2 + q3);
+            *(float*)y = FloatConversion.RoundToHalf(d);
+            *(float*)(y + 4) = FloatConversion.RoundToHalf(d * sum);
+            *(int*)(y + 8) = sum;
+            *(int*)(y + 12) = 0;
+        }
+    }
+
+    /// <summary>Scalar quantization of 32-element blocks (the reference of the vector form).</summary>
+    internal static void QuantizeBlocks32Scalar(float* x, byte* y, int blocks)
     {
         for (int b = 0; b < blocks; b++, x += 32, y += Block32Bytes)
         {
@@ -157,6 +213,66 @@ internal static unsafe class ActivationQuantizer
     }
 
     private static void QuantizeBlocksK(float* x, byte* y, int blocks)
+    {
+        if (Vector256.IsHardwareAccelerated)
+        {
+            QuantizeBlocksKVector(x, y, blocks);
+            return;
+        }
+
+        QuantizeBlocksKScalar(x, y, blocks);
+    }
+
+    /// <summary>Vector form of <see cref="QuantizeBlocksKScalar"/> with the same operations, so the same bits.</summary>
+    internal static void QuantizeBlocksKVector(float* x, byte* y, int blocks)
+    {
+        for (int b = 0; b < blocks; b++, x += 256, y += BlockKBytes)
+        {
+            Vector256<float> m = Vector256<float>.Zero;
+            for (int j = 0; j < 256; j += 8)
+            {
+                m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + j)));
+            }
+
+            float amax = 0;
+            for (int j = 0; j < 8; j++)
+            {
+                amax = MathF.Max(amax, m[j]);
+            }
+
+            if (!float.IsFinite(amax) || amax == 0)
+            {
+                QuantizeBlocksKScalar(x, y, 1);
+                continue;
+            }
+
+            // ggml keeps the signed value of the first element of largest magnitude.
+            int first = 0;
+            while (MathF.Abs(x[first]) != amax)
+            {
+                first++;
+            }
+
+            float iscale = -127f / x[first];
+            var scale = Vector256.Create(iscale);
+            var limit = Vector256.Create(127);
+            sbyte* q = (sbyte*)(y + 4);
+            short* bsums = (short*)(y + 260);
+            for (int j = 0; j < 256; j += 16)
+            {
+                Vector256<int> q0 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + j) * scale)), limit);
+                Vector256<int> q1 = Vector256.Min(Vector256.ConvertToInt32(Vector256.Round(Vector256.Load(x + j + 8) * scale)), limit);
+                Vector128<sbyte> packed = Vector128.Narrow(Vector256.Narrow(q0, q1).GetLower(), Vector256.Narrow(q0, q1).GetUpper());
+                packed.Store(q + j);
+                bsums[j / 16] = (short)Vector256.Sum(q0 + q1);
+            }
+
+            *(float*)y = 1 / iscale;
+        }
+    }
+
+    /// <summary>Scalar ggml <c>quantize_row_q8_K_ref</c> (the reference of the vector form).</summary>
+    internal static void QuantizeBlocksKScalar(float* x, byte* y, int blocks)
     {
         for (int b = 0; b < blocks; b++, x += 256, y += BlockKBytes)
         {

@@ -6,7 +6,7 @@ namespace Tq.Core.Tensors;
 /// Decodes rows of ggml tensor data to float, with the block layouts and formulas of ggml-quants.c
 /// (<c>dequantize_row_*</c>), so a dequantized weight equals llama.cpp's bit for bit.
 /// </summary>
-internal static unsafe class Dequantizer
+internal static unsafe partial class Dequantizer
 {
     /// <summary>Whether the kernels (dequantization, dot products, matrix products) support <paramref name="type"/>.</summary>
     public static bool IsSupported(GgmlType type) => type switch
@@ -52,6 +52,12 @@ internal static unsafe class Dequantizer
     /// <summary>Pointer form without validation, for kernels that validated once.</summary>
     public static void Dequantize(GgmlType type, byte* source, float* destination, int count, SimdPath path)
     {
+        if (type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K && SimdPaths.Resolve(path) == SimdPath.Vector512)
+        {
+            Dequantize512(type, source, destination, count);
+            return;
+        }
+
         switch (type)
         {
             case GgmlType.F32:

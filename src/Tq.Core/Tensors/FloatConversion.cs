@@ -72,7 +72,19 @@ internal static unsafe class FloatConversion
 
     /// <summary>One FP16 bit pattern to float.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float HalfToSingle(ushort bits) => (float)BitConverter.UInt16BitsToHalf(bits);
+    public static float HalfToSingle(ushort bits)
+    {
+        // Exponent and mantissa shifted into float position and rescaled by 2^112: exact for normals and subnormals,
+        // a few instructions instead of the general Half conversion; infinities and NaN take the slow path.
+        uint em = bits & 0x7fffu;
+        if (em >= 0x7c00u)
+        {
+            return (float)BitConverter.UInt16BitsToHalf(bits);
+        }
+
+        float magnitude = BitConverter.UInt32BitsToSingle(em << 13) * BitConverter.UInt32BitsToSingle(HalfRescaleBits);
+        return BitConverter.UInt32BitsToSingle(BitConverter.SingleToUInt32Bits(magnitude) | ((uint)(bits & 0x8000) << 16));
+    }
 
     /// <summary>One float to an FP16 bit pattern (round to nearest even).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -4,16 +4,18 @@ using System.Runtime.Intrinsics.X86;
 
 namespace Tq.Core.Tensors;
 
-// Register-only AVX-512 kernels for the two most used K-quants (Q4_K_M files are mostly Q4_K and Q6_K): the quants
+// Register-only AVX-512 kernels for Q4_K, Q5_K and Q6_K (the bulk of Q4_K_M / Q5_K_M files): the quants
 // never touch memory, scales are spread with one vpermw, and float partial sums stay in vectors across super-blocks.
 internal static unsafe partial class QuantDot
 {
-    private static float DotQ4K512(byte* w, byte* a, int blocks)
+    private static float DotQ45K512(byte* w, byte* a, int blocks, bool fiveBit)
     {
         Vector512<float> acc = Vector512<float>.Zero;
         Vector256<float> accMin = Vector256<float>.Zero;
         Vector256<byte> low = Vector256.Create((byte)0x0F);
-        for (int b = 0; b < blocks; b++, w += 144, a += ActivationQuantizer.BlockKBytes)
+        int typeSize = fiveBit ? 176 : 144;
+        Vector256<byte> one = Vector256.Create((byte)1);
+        for (int b = 0; b < blocks; b++, w += typeSize, a += ActivationQuantizer.BlockKBytes)
         {
             float ad = *(float*)a;
             sbyte* q8 = (sbyte*)(a + 4);
@@ -39,11 +41,20 @@ internal static unsafe partial class QuantDot
 
             Vector512<short> scales512 = scales.ToVector256Unsafe().ToVector512Unsafe();
             Vector512<int> sum = Vector512<int>.Zero;
-            byte* qs = w + 16;
+            byte* qs = w + (fiveBit ? 48 : 16);
+            Vector256<byte> qh = fiveBit ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
             for (int c = 0; c < 4; c++)
             {
                 Vector256<byte> q = Vector256.Load(qs + (32 * c));
-                Vector512<byte> u = Vector512.Create(q & low, Vector256.ShiftRightLogical(q, 4) & low);
+                Vector256<byte> lo = q & low, hi = Vector256.ShiftRightLogical(q, 4) & low;
+                if (fiveBit)
+                {
+                    // Bit 2c of qh is the fifth bit of the low nibbles of chunk c, bit 2c+1 of the high nibbles.
+                    lo |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, 2 * c) & one, 4);
+                    hi |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, (2 * c) + 1) & one, 4);
+                }
+
+                Vector512<byte> u = Vector512.Create(lo, hi);
                 Vector512<short> products = Avx512BW.MultiplyAddAdjacent(u, Vector512.Load(q8 + (64 * c)));
                 Vector512<short> spread = Vector512.Create(Vector256.Create((short)(2 * c)), Vector256.Create((short)((2 * c) + 1)));
                 sum += Avx512BW.MultiplyAddAdjacent(products, Avx512BW.PermuteVar32x16(scales512, spread));

@@ -9,12 +9,12 @@ namespace Tq.Core.Tensors;
 // block sums. This is ggml's arithmetic reorganised so that one vector core serves all five types.
 internal static unsafe partial class QuantDot
 {
+    [SkipLocalsInit] // the unpack buffers are fully written before they are read
     private static float DotSuperBlocks(GgmlType type, byte* w, byte* a, int blocks, SimdPath path)
     {
-        int typeSize = GgmlTypeInfo.TypeSize(type);
-        if (path == SimdPath.Vector512 && type == GgmlType.Q4_K)
+        if (path == SimdPath.Vector512 && type is GgmlType.Q4_K or GgmlType.Q5_K)
         {
-            return DotQ4K512(w, a, blocks);
+            return DotQ45K512(w, a, blocks, fiveBit: type == GgmlType.Q5_K);
         }
 
         if (path == SimdPath.Vector512 && type == GgmlType.Q6_K)
@@ -22,6 +22,15 @@ internal static unsafe partial class QuantDot
             return DotQ6K512(w, a, blocks);
         }
 
+        int typeSize = type switch
+        {
+            GgmlType.Q2_K => 84,
+            GgmlType.Q3_K => 110,
+            GgmlType.Q4_K => 144,
+            GgmlType.Q5_K => 176,
+            GgmlType.Q6_K => 210,
+            _ => 292,
+        };
         byte* u = stackalloc byte[256];
         short* scales = stackalloc short[16];
         sbyte* q3Scales = stackalloc sbyte[16];

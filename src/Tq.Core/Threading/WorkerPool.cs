@@ -25,12 +25,22 @@ internal sealed unsafe class WorkerPool : IDisposable
     private readonly object _sleepLock = new();
     private readonly long _spinTicks;
 
+    // _state packs generation (22 bits) | item count (21 bits) | next unclaimed index (21 bits). A worker claims an
+    // item only through a compare-exchange on the whole word, so the count it checks and the generation it belongs to
+    // are those of the job that is current at the moment of the claim; a claimed item keeps that job incomplete, so
+    // _invoke and _job read after the claim belong to it too. The caller therefore waits only for claimed items,
+    // never for idle or late workers.
+    private const int IndexBits = 21;
+    private const long IndexMask = (1L << IndexBits) - 1;
+    private const int GenerationShift = 2 * IndexBits;
+    private const long GenerationMask = (1L << (64 - GenerationShift - 1)) - 1;
+
     private delegate*<void*, int, void> _invoke;
     private void* _job;
-    private int _count;
-    private int _next;
-    private int _pending;
-    private int _generation;
+    private int _done;
+    private volatile bool _failed;
+
+    private long _state;
     private int _sleepers;
     private volatile bool _disposed;
     private ExceptionDispatchInfo? _error;
@@ -71,10 +81,12 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// and returns when all have run. Changes a job makes to its own fields are visible afterwards in <paramref name="job"/>.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The pool was disposed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">More than 2,097,151 items (group work into larger items).</exception>
     public void Run<TJob>(ref TJob job, int count)
         where TJob : struct, IParallelJob
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, (int)IndexMask);
         if (count <= 0)
         {
             return;
@@ -96,11 +108,11 @@ internal sealed unsafe class WorkerPool : IDisposable
             TJob local = job;
             _invoke = &Invoke<TJob>;
             _job = Unsafe.AsPointer(ref local);
-            _count = count;
-            _next = 0;
+            _done = 0;
+            _failed = false;
             _error = null;
-            Volatile.Write(ref _pending, _workers.Length);
-            Interlocked.Increment(ref _generation);
+            long generation = NextGeneration();
+            Interlocked.Exchange(ref _state, (generation << GenerationShift) | ((long)count << IndexBits));
             if (Volatile.Read(ref _sleepers) > 0)
             {
                 lock (_sleepLock)
@@ -112,13 +124,13 @@ internal sealed unsafe class WorkerPool : IDisposable
             t_insideJob = true;
             try
             {
-                Work();
+                Work(generation);
             }
             finally
             {
                 t_insideJob = false;
                 SpinWait spin = default;
-                while (Volatile.Read(ref _pending) != 0)
+                while (Volatile.Read(ref _done) < count)
                 {
                     spin.SpinOnce(sleep1Threshold: -1);
                 }
@@ -147,7 +159,7 @@ internal sealed unsafe class WorkerPool : IDisposable
         lock (_runLock)
         {
             _disposed = true;
-            Interlocked.Increment(ref _generation);
+            Interlocked.Exchange(ref _state, NextGeneration() << GenerationShift);
             lock (_sleepLock)
             {
                 Monitor.PulseAll(_sleepLock);
@@ -163,61 +175,72 @@ internal sealed unsafe class WorkerPool : IDisposable
     private static void Invoke<TJob>(void* job, int index)
         where TJob : struct, IParallelJob => Unsafe.AsRef<TJob>(job).Execute(index);
 
-    private void Work()
-    {
-        try
-        {
-            int count = _count;
-            while (true)
-            {
-                int index = Interlocked.Increment(ref _next) - 1;
-                if (index >= count)
-                {
-                    return;
-                }
+    private long NextGeneration() => ((Volatile.Read(ref _state) >> GenerationShift) + 1) & GenerationMask;
 
-                _invoke(_job, index);
-            }
-        }
-#pragma warning disable CA1031 // Any exception of a work item belongs to the caller of Run.
-        catch (Exception ex)
-#pragma warning restore CA1031
+    private void Work(long generation)
+    {
+        while (true)
         {
-            Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
-            Volatile.Write(ref _next, int.MaxValue / 2);
+            long state = Volatile.Read(ref _state);
+            int index = (int)(state & IndexMask);
+            if (state >> GenerationShift != generation || index >= (int)((state >> IndexBits) & IndexMask))
+            {
+                return;
+            }
+
+            if (Interlocked.CompareExchange(ref _state, state + 1, state) != state)
+            {
+                continue;
+            }
+
+            if (!_failed)
+            {
+                try
+                {
+                    _invoke(_job, index);
+                }
+#pragma warning disable CA1031 // Any exception of a work item belongs to the caller of Run.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    Interlocked.CompareExchange(ref _error, ExceptionDispatchInfo.Capture(ex), null);
+                    _failed = true;
+                }
+            }
+
+            Interlocked.Increment(ref _done);
         }
     }
 
     private void WorkerLoop()
     {
         t_insideJob = true;
-        int seen = Volatile.Read(ref _generation);
+        long seen = Volatile.Read(ref _state) >> GenerationShift;
         while (true)
         {
-            int generation = WaitForGeneration(seen);
+            long generation = WaitForGeneration(seen);
             if (_disposed)
             {
                 return;
             }
 
             seen = generation;
-            Work();
-            Interlocked.Decrement(ref _pending);
+            Work(generation);
         }
     }
 
-    private int WaitForGeneration(int seen)
+    private long WaitForGeneration(long seen)
     {
         long start = Stopwatch.GetTimestamp();
-        int generation;
-        while ((generation = Volatile.Read(ref _generation)) == seen)
+        long generation;
+        while ((generation = Volatile.Read(ref _state) >> GenerationShift) == seen)
         {
             if (Stopwatch.GetTimestamp() - start > _spinTicks)
             {
                 lock (_sleepLock)
                 {
                     Interlocked.Increment(ref _sleepers);
-                    while ((generation = Volatile.Read(ref _generation)) == seen)
+                    while ((generation = Volatile.Read(ref _state) >> GenerationShift) == seen)
                     {
                         Monitor.Wait(_sleepLock);
                     }

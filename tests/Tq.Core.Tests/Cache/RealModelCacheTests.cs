@@ -34,7 +34,9 @@ public sealed class RealModelCacheTests
     }
 
     [Theory]
+    [InlineData("tq-stories-5m-f32")]
     [InlineData("tq-stories-5m-f16")]
+    [InlineData("tq-stories-5m-q8_0")]
     [InlineData("tq-stories-5m-q4_k_m")]
     public void Generate_GreedyK4V4_MatchesF16ForSixteenTokens(string model)
     {

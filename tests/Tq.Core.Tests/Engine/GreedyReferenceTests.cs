@@ -39,7 +39,7 @@ public sealed class GreedyReferenceTests
     public void Generate_Greedy_MatchesLlamaCppTokens(string model, int prompt)
     {
         ReferenceData.GreedyCase reference = ReferenceData.Greedy(model)[prompt];
-        using Model m = Model.Load(TestPaths.Model(model + ".gguf"), new ModelOptions { Threads = 2 });
+        using Model m = Model.Load(TestPaths.Model(model + ".gguf"), new ModelOptions { Threads = 1 });
         using Session session = m.CreateSession(new SessionOptions { ContextLength = 512 });
         session.Prompt(reference.PromptTokens);
         var sampler = new Sampler(SamplerOptions.Greedy);

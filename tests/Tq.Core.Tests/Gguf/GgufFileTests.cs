@@ -245,6 +245,31 @@ public sealed class GgufFileTests
     }
 
     [Fact]
+    public void FromFile_PerLayerKvHeadArray_ReportsEveryLayer()
+    {
+        byte[] image = Minimal()
+            .Add("llama.attention.head_count_kv", GgufValueType.Array, new List<object> { 2 }, GgufValueType.Int32)
+            .Build();
+        using GgufFile file = GgufFile.FromBytes(image);
+
+        GgufModelInfo info = GgufModelInfo.FromFile(file);
+
+        Assert.Equal([2], info.HeadCountKvPerLayer);
+        Assert.Equal(2, info.HeadCountKv);
+    }
+
+    [Fact]
+    public void FromFile_PerLayerArrayOfWrongLength_Throws()
+    {
+        byte[] image = Minimal()
+            .Add("llama.attention.head_count_kv", GgufValueType.Array, new List<object> { 2, 2, 2 }, GgufValueType.Int32)
+            .Build();
+        using GgufFile file = GgufFile.FromBytes(image);
+
+        Assert.Contains("head_count_kv", Assert.Throws<InvalidDataException>(() => GgufModelInfo.FromFile(file)).Message);
+    }
+
+    [Fact]
     public void Open_ChatModel_HasChatMLTemplate()
     {
         using GgufFile file = GgufFile.Open(TestPaths.Model("tq-chat-5m-f16.gguf"));

@@ -14,7 +14,7 @@ public sealed class PerplexityEvaluatorTests
         // The method written out independently: per chunk, BOS first, decode token by token, score from n_ctx/2 on.
         int[] tokens = ReferenceData.Tokens("stories260K", "tinystories_val_prefix.txt");
         const int ctx = 64;
-        using Model model = Model.Load(TestPaths.Model("stories260K.gguf"), new ModelOptions { Threads = 2 });
+        using Model model = Model.Load(TestPaths.Model("stories260K.gguf"), new ModelOptions { Threads = 1 });
         PerplexityResult result = PerplexityEvaluator.Evaluate(model, tokens, ctx, maxChunks: 2, batchSize: 16);
 
         double nll = 0;
@@ -46,7 +46,7 @@ public sealed class PerplexityEvaluatorTests
     [Fact]
     public void Evaluate_TooFewTokens_Throws()
     {
-        using Model model = Model.Load(TestPaths.Model("stories260K.gguf"));
+        using Model model = Model.Load(TestPaths.Model("stories260K.gguf"), new ModelOptions { Threads = 1 });
         Assert.Throws<ArgumentException>(() => PerplexityEvaluator.Evaluate(model, new int[100], 64));
     }
 }

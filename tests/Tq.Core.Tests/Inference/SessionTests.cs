@@ -8,9 +8,12 @@ namespace Tq.Core.Tests.Inference;
 
 public sealed class SessionTests : IDisposable
 {
+    // One thread: tests run in parallel with other suites on 2 shared cores, where a multi-threaded pool per test
+    // only adds scheduler waits; Evaluate_TwoThreads_SameLogitsAsOne covers the threaded path.
+
     // Prompts of stories260K's vocabulary (ids from llama.cpp's greedy reference).
     private static readonly int[] Prompt = [1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317];
-    private readonly Model _model = Model.Load(TestPaths.Model("stories260K.gguf"), new ModelOptions { Threads = 2 });
+    private readonly Model _model = Model.Load(TestPaths.Model("stories260K.gguf"), new ModelOptions { Threads = 1 });
 
     public void Dispose() => _model.Dispose();
 
@@ -165,5 +168,19 @@ public sealed class SessionTests : IDisposable
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Evaluate_TwoThreads_SameLogitsAsOne()
+    {
+        using Model threaded = Model.Load(TestPaths.Model("tq-stories-5m-q4_k_m.gguf"), new ModelOptions { Threads = 2 });
+        using Model single = Model.Load(TestPaths.Model("tq-stories-5m-q4_k_m.gguf"), new ModelOptions { Threads = 1 });
+        using Session a = threaded.CreateSession(new SessionOptions { ContextLength = 64 });
+        using Session b = single.CreateSession(new SessionOptions { ContextLength = 64 });
+        a.Evaluate(Prompt);
+        b.Evaluate(Prompt);
+        a.Append(300);
+        b.Append(300);
+        Assert.Equal(b.Logits.ToArray(), a.Logits.ToArray());
     }
 }

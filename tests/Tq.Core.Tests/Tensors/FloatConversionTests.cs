@@ -39,6 +39,17 @@ public sealed class FloatConversionTests
     }
 
     [Fact]
+    public void HalfToSingle_EveryBitPattern_EqualsHalfCast()
+    {
+        for (int bits = 0; bits < 65536; bits++)
+        {
+            float expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits);
+            float actual = FloatConversion.HalfToSingle((ushort)bits);
+            Assert.True(float.IsNaN(expected) ? float.IsNaN(actual) : BitConverter.SingleToUInt32Bits(expected) == BitConverter.SingleToUInt32Bits(actual), $"0x{bits:X4}");
+        }
+    }
+
+    [Fact]
     public void HalfToSingle_SpecialValues_AreExact()
     {
         Half[] source = [Half.Zero, Half.NegativeZero, Half.Epsilon, -Half.Epsilon, Half.MaxValue, Half.MinValue, Half.PositiveInfinity, Half.NegativeInfinity, Half.NaN,

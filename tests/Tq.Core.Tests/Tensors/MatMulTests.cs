@@ -17,7 +17,7 @@ public sealed unsafe class MatMulTests : IDisposable
     {
         var random = new Random(300 + (int)type);
         int cols = GgmlTypeInfo.BlockSize(type) == 1 ? 45 : 2 * GgmlTypeInfo.BlockSize(type);
-        const int rows = 37;
+        const int rows = 37; // not a multiple of any tile height, thread count or item size
         byte[] w = GgmlReference.RandomRow(type, rows * cols, random);
         float[] dequantized = new float[rows * cols];
         for (int i = 0; i < dequantized.Length; i++)
@@ -92,6 +92,117 @@ public sealed unsafe class MatMulTests : IDisposable
 
             Assert.Throws<ArgumentOutOfRangeException>(() => MatMul.GetRow(matrix, 5, row));
             Assert.Throws<ArgumentException>(() => MatMul.GetRow(matrix, 0, new float[cols - 1]));
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q4_K)]
+    [InlineData(GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q5_1)]
+    [InlineData(GgmlType.F16, GgmlType.F16, GgmlType.F16)]
+    public void Multiply_StackedMatrices_EqualsSeparateProducts(GgmlType a, GgmlType b, GgmlType c)
+    {
+        var random = new Random(11);
+        GgmlType[] types = [a, b, c];
+        int[] rows = [40, 17, 33];
+        const int cols = 256;
+        byte[][] data = types.Select((t, i) => GgmlReference.RandomRow(t, rows[i] * cols, random)).ToArray();
+        int total = rows.Sum();
+        fixed (byte* p0 = data[0])
+        fixed (byte* p1 = data[1])
+        fixed (byte* p2 = data[2])
+        {
+            WeightMatrix[] matrices =
+            [
+                new(a, rows[0], cols, p0, data[0].Length), new(b, rows[1], cols, p1, data[1].Length), new(c, rows[2], cols, p2, data[2].Length),
+            ];
+            foreach (int tokens in new[] { 1, 2, 11 })
+            {
+                float[] x = GgmlReference.RandomFloats(tokens * cols, random);
+                foreach (SimdPath path in SimdPaths.Supported)
+                {
+                    float[] stacked = new float[tokens * total];
+                    MatMul.Multiply(matrices, x, stacked, tokens, _pool, path, forceTiled: null);
+                    int offset = 0;
+                    for (int m = 0; m < 3; m++)
+                    {
+                        float[] single = new float[tokens * rows[m]];
+                        MatMul.Multiply(matrices[m], x, single, tokens, null, path, forceTiled: null);
+                        for (int t = 0; t < tokens; t++)
+                        {
+                            for (int r = 0; r < rows[m]; r++)
+                            {
+                                Assert.Equal(single[(t * rows[m]) + r], stacked[(t * total) + offset + r]);
+                            }
+                        }
+
+                        offset += rows[m];
+                    }
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void Multiply_StackedWithDifferentActivationForms_Throws()
+    {
+        byte[] q8 = new byte[34 * 8];
+        byte[] f16 = new byte[64 * 8];
+        fixed (byte* p0 = q8)
+        fixed (byte* p1 = f16)
+        {
+            WeightMatrix[] matrices = [new(GgmlType.Q8_0, 8, 32, p0, q8.Length), new(GgmlType.F16, 8, 32, p1, f16.Length)];
+            Assert.Throws<ArgumentException>(() => MatMul.Multiply(matrices, new float[32], new float[16], 1, null));
+        }
+    }
+
+    [Theory]
+    [InlineData(GgmlType.F16, 1)]
+    [InlineData(GgmlType.Q8_0, 1)]
+    [InlineData(GgmlType.Q4_K, 1)]
+    [InlineData(GgmlType.F16, 64)]
+    [InlineData(GgmlType.Q6_K, 64)]
+    public void Multiply_Warm_AllocatesNothingOnTheCallingThread(GgmlType type, int tokens)
+    {
+        const int rows = 96, cols = 256;
+        byte[] w = GgmlReference.RandomRow(type, rows * cols, new Random(3));
+        float[] x = GgmlReference.RandomFloats(tokens * cols, new Random(4));
+        float[] y = new float[tokens * rows];
+        fixed (byte* pw = w)
+        {
+            var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
+            MatMul.Multiply(matrix, x, y, tokens, _pool);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10; i++)
+            {
+                MatMul.Multiply(matrix, x, y, tokens, _pool);
+            }
+
+            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+        }
+    }
+
+    [Fact]
+    public void Transpose16x16_Block_IsTransposed()
+    {
+        if (!SimdPaths.Vector512Supported)
+        {
+            Assert.Fail("This test needs AVX-512 hardware, which CI machines here have.");
+        }
+
+        float[] source = Enumerable.Range(0, 16 * 20).Select(i => (float)i).ToArray();
+        float[] destination = new float[16 * 24];
+        fixed (float* s = source)
+        fixed (float* d = destination)
+        {
+            MatMul.Transpose16x16(s + 2, 20, d + 1, 24);
+        }
+
+        for (int i = 0; i < 16; i++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                Assert.Equal(source[(i * 20) + 2 + j], destination[(j * 24) + 1 + i]);
+            }
         }
     }
 

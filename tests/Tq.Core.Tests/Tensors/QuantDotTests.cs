@@ -34,7 +34,7 @@ public sealed unsafe class QuantDotTests
     private static int[] Counts(GgmlType type) => GgmlTypeInfo.BlockSize(type) switch
     {
         1 => [0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 47, 64, 65],
-        32 => [0, 32, 64, 96, 128, 160, 192],
+        32 => [0, 32, 64, 96, 128, 160, 192, 32 * QuantDot.Blocks32Vector512MinBlocks, 32 * (QuantDot.Blocks32Vector512MinBlocks + 3)],
         _ => [0, 256, 512, 768],
     };
 
@@ -143,6 +143,64 @@ public sealed unsafe class QuantDotTests
         }
 
         Assert.Equal(Enumerable.Range(0, 32).Sum(j => (sbyte)a[ActivationQuantizer.Block32QuantsOffset + j]), BitConverter.ToInt32(a, 8));
+    }
+
+    [Fact]
+    public void QuantizeBlocks32_VectorForm_EqualsScalarBitForBit()
+    {
+        var random = new Random(17);
+        float[] x = GgmlReference.RandomFloats(32 * 64, random, 5f);
+        for (int b = 0; b < 16; b++)
+        {
+            // Exact halves of the quantization step: ties must round to even on both paths.
+            float amax = 4f;
+            x[b * 32] = amax;
+            for (int j = 1; j < 32; j++)
+            {
+                x[(b * 32) + j] = (random.Next(-120, 120) + 0.5f) * amax / 127f;
+            }
+        }
+
+        x[40 * 32] = 0;
+        Array.Clear(x, 50 * 32, 32); // an all-zero block
+        byte[] scalar = new byte[64 * ActivationQuantizer.Block32Bytes];
+        byte[] vector = new byte[scalar.Length];
+        fixed (float* px = x)
+        fixed (byte* ps = scalar)
+        fixed (byte* pv = vector)
+        {
+            ActivationQuantizer.QuantizeBlocks32Scalar(px, ps, 64);
+            ActivationQuantizer.QuantizeBlocks32Vector(px, pv, 64);
+        }
+
+        Assert.Equal(scalar, vector);
+    }
+
+    [Fact]
+    public void QuantizeBlocksK_VectorForm_EqualsScalarBitForBit()
+    {
+        var random = new Random(19);
+        float[] x = GgmlReference.RandomFloats(256 * 8, random, 5f);
+        x[256 + 7] = -9f;
+        x[256 + 100] = 9f;   // equal magnitude later: the first (negative) one sets the scale
+        Array.Clear(x, 512, 256); // an all-zero block
+        for (int j = 0; j < 256; j++)
+        {
+            x[768 + j] = (random.Next(-120, 120) + 0.5f) * 4f / 127f; // ties
+        }
+
+        x[768] = -4f;
+        byte[] scalar = new byte[8 * ActivationQuantizer.BlockKBytes];
+        byte[] vector = new byte[scalar.Length];
+        fixed (float* px = x)
+        fixed (byte* ps = scalar)
+        fixed (byte* pv = vector)
+        {
+            ActivationQuantizer.QuantizeBlocksKScalar(px, ps, 8);
+            ActivationQuantizer.QuantizeBlocksKVector(px, pv, 8);
+        }
+
+        Assert.Equal(scalar, vector);
     }
 
     [Fact]

@@ -106,6 +106,33 @@ public sealed unsafe class WorkerPoolTests
     }
 
     [Fact]
+    public void Run_ManyShortJobsBackToBack_NoItemLostOrRepeated()
+    {
+        // Short jobs in a tight loop are where a late worker could take an item of the next job.
+        using var pool = new WorkerPool(3);
+        int[] hits = new int[5];
+        fixed (int* h = hits)
+        {
+            var job = new CountJob { Hits = h, ThrowAt = -1 };
+            for (int repeat = 0; repeat < 20000; repeat++)
+            {
+                pool.Run(ref job, 1 + (repeat % 5));
+            }
+        }
+
+        // Item i runs in every job with more than i items: 20000 jobs cycle through counts 1..5.
+        Assert.Equal([20000, 16000, 12000, 8000, 4000], hits);
+    }
+
+    [Fact]
+    public void Run_TooManyItems_Throws()
+    {
+        using var pool = new WorkerPool(2);
+        var job = new CountJob { ThrowAt = -1 };
+        Assert.Throws<ArgumentOutOfRangeException>(() => pool.Run(ref job, int.MaxValue));
+    }
+
+    [Fact]
     public void Run_AfterDispose_Throws()
     {
         var pool = new WorkerPool(2);

@@ -29,7 +29,12 @@ public sealed class ChatConcurrencyTests
             alone[i] = (await single.GetResponseAsync(s_questions[i], options)).Text;
         }
 
-        using TurboQuantChatClient client = ChatModels.CreateClient(o => o.MaxConcurrentSessions = 8);
+        // Two threads: the sessions share the model's worker pool, whose jobs interleave.
+        using TurboQuantChatClient client = ChatModels.CreateClient(o =>
+        {
+            o.MaxConcurrentSessions = 8;
+            o.Threads = 2;
+        });
         ChatResponse[] together = await Task.WhenAll(s_questions.Select(q => Task.Run(() => client.GetResponseAsync(q, options))));
 
         Assert.Equal(alone, together.Select(r => r.Text));
@@ -75,8 +80,24 @@ public sealed class ChatConcurrencyTests
     {
         using TurboQuantChatClient client = ChatModels.CreateClient(o => o.MaxConcurrentSessions = 2);
         var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16 };
+        var held = new List<IAsyncEnumerator<ChatResponseUpdate>>();
+        for (int i = 0; i < 2; i++)
+        {
+            IAsyncEnumerator<ChatResponseUpdate> stream = client.GetStreamingResponseAsync("Tell me a story.", options).GetAsyncEnumerator();
+            Assert.True(await stream.MoveNextAsync()); // holds a session
+            held.Add(stream);
+        }
 
-        ChatResponse[] responses = await Task.WhenAll(s_questions.Select(q => Task.Run(() => client.GetResponseAsync(q, options))));
+        Task<ChatResponse[]> waiting = Task.WhenAll(s_questions.Select(q => Task.Run(() => client.GetResponseAsync(q, options))));
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal((2, 2), (client.Engine.GetStatistics().LiveSessions, client.Engine.GetStatistics().BusySessions));
+        foreach (IAsyncEnumerator<ChatResponseUpdate> stream in held)
+        {
+            await stream.DisposeAsync(); // gives the session back
+        }
+
+        ChatResponse[] responses = await waiting;
 
         Assert.All(responses, r => Assert.True(r.Usage!.OutputTokenCount > 0));
         TurboQuantEngineStatistics stats = client.Engine.GetStatistics();

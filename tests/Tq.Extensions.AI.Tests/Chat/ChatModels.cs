@@ -9,7 +9,7 @@ internal static class ChatModels
 
     public static TurboQuantChatClient CreateClient(Action<TurboQuantChatOptions>? configure = null, string model = F16)
     {
-        var options = new TurboQuantChatOptions { ModelPath = TestPaths.Model(model), Threads = 2, ContextSize = 1024, BitsK = 16, BitsV = 16 };
+        var options = new TurboQuantChatOptions { ModelPath = TestPaths.Model(model), Threads = 1, ContextSize = 1024, BitsK = 16, BitsV = 16 };
         configure?.Invoke(options);
         return new TurboQuantChatClient(options);
     }
