@@ -83,8 +83,11 @@ public static class TurboQuantServiceCollectionExtensions
         options.ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurboQuantChatOptions>, TurboQuantChatOptionsValidator>());
 
+        // Through the registry, so a Semantic Kernel registration of the same model and settings shares the engine.
+        services.TryAddSingleton<TurboQuantEngineRegistry>();
         static TurboQuantEngine CreateEngine(IServiceProvider sp, string name) =>
-            new(sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name), sp.GetService<ILoggerFactory>());
+            sp.GetRequiredService<TurboQuantEngineRegistry>().GetOrCreate(
+                sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name), sp.GetService<ILoggerFactory>());
 
         if (serviceKey is null)
         {
