@@ -40,7 +40,7 @@ internal static class CliErrors
     }
 
     // ArgumentOutOfRangeException appends "Actual value was ..." on a new line: keep the error to the one promised line.
-    private static string OneLine(string message) => message.ReplaceLineEndings(" ");
+    internal static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static bool IsUserError(Exception ex) => ex is GgufFormatException or FileNotFoundException or DirectoryNotFoundException
         or NotSupportedException or ArgumentException or InvalidDataException or KeyNotFoundException or InvalidCastException or InvalidOperationException;
