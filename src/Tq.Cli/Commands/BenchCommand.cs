@@ -107,8 +107,8 @@ internal static class BenchCommand
                 samples_ts = r.Samples,
                 cpu_ts = r.CpuSamples[0],
                 threads = model.Threads,
-                type_k = "f16",
-                type_v = "f16",
+                type_k = TypeName(cache, cache.BitsK),
+                type_v = TypeName(cache, cache.BitsV),
                 peak_working_set_bytes = peak,
                 model_bytes = model.FileSize,
             })));
@@ -150,6 +150,14 @@ internal static class BenchCommand
         double cpu = (double)tokens * repetitions / Math.Max((process.TotalProcessorTime - before).TotalSeconds, 1e-6);
         return (test, samples, [cpu]);
     }
+
+    // llama-bench's type names for F16 and Q8_0; TurboQuant as the fork names its KV types (turbo2 … turbo4).
+    private static string TypeName(KvCacheOptions cache, double bits) => cache.Kind switch
+    {
+        KvCacheKind.F16 => "f16",
+        KvCacheKind.Q8_0 => "q8_0",
+        _ => string.Create(CultureInfo.InvariantCulture, $"turbo{bits}"),
+    };
 
     private static double StdDev(double[] samples)
     {

@@ -43,7 +43,7 @@ internal static class BenchmarkCommand
             }
             catch (Exception ex) when (ex is ArgumentException or FormatException or OverflowException)
             {
-                Console.Error.WriteLine($"tq benchmark: {ex.Message}");
+                Console.Error.WriteLine($"tq benchmark: {CliErrors.OneLine(ex.Message)}");
                 return 2;
             }
         });

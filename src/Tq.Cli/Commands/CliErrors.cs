@@ -15,7 +15,7 @@ internal static class CliErrors
         }
         catch (Exception ex) when (IsUserError(ex))
         {
-            Console.Error.WriteLine($"tq: {ex.Message}");
+            Console.Error.WriteLine($"tq: {OneLine(ex.Message)}");
             return 1;
         }
     }
@@ -34,10 +34,13 @@ internal static class CliErrors
         }
         catch (Exception ex) when (IsUserError(ex))
         {
-            Console.Error.WriteLine($"tq: {ex.Message}");
+            Console.Error.WriteLine($"tq: {OneLine(ex.Message)}");
             return 1;
         }
     }
+
+    // ArgumentOutOfRangeException appends "Actual value was ..." on a new line: keep the error to the one promised line.
+    internal static string OneLine(string message) => message.ReplaceLineEndings(" ");
 
     private static bool IsUserError(Exception ex) => ex is GgufFormatException or FileNotFoundException or DirectoryNotFoundException
         or NotSupportedException or ArgumentException or InvalidDataException or KeyNotFoundException or InvalidCastException or InvalidOperationException;

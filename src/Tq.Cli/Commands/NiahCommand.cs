@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using Tq.Core.Cache;
 using Tq.Core.Inference;
@@ -45,6 +46,12 @@ internal static class NiahCommand
         return command;
     }
 
+    private static T ParseNumber<T>(string text, string option)
+        where T : INumber<T> =>
+        T.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out T? value)
+            ? value
+            : throw new ArgumentException($"{option}: '{text}' is not a number; give a comma-separated list such as 10,50,90.", nameof(text));
+
     internal static void Run(string modelPath, string needleText, string questionText, string haystackPath, string lengthList, string depthList, int threads, KvCacheOptions options, string? pngPrefix, bool verbose, TextWriter output)
     {
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
@@ -52,8 +59,8 @@ internal static class NiahCommand
         int context = model.TrainedContextLength;
         int[] lengths = lengthList == "0"
             ? [.. Enumerable.Range(1, 8).Select(i => context * i / 8)]
-            : [.. lengthList.Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture))];
-        double[] depths = [.. depthList.Split(',').Select(s => double.Parse(s, CultureInfo.InvariantCulture) / 100)];
+            : [.. lengthList.Split(',').Select(s => ParseNumber<int>(s, "--lengths"))];
+        double[] depths = [.. depthList.Split(',').Select(s => ParseNumber<double>(s, "--depths") / 100)];
         int maxLength = lengths.Max();
         if (maxLength > context || lengths.Min() < 64)
         {

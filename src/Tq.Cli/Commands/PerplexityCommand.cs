@@ -33,6 +33,12 @@ internal static class PerplexityCommand
 
     private static int Run(string modelPath, string textPath, int ctx, int chunks, int batch, int threads, bool json, CancellationToken cancellationToken)
     {
+        // Checked before the model loads and the text is tokenized: the progress line below divides by the context.
+        if (ctx < 4)
+        {
+            throw new ArgumentException($"--ctx must be at least 4 tokens; got {ctx}.", nameof(ctx));
+        }
+
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
         Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
         int[] tokens = tokenizer.Encode(File.ReadAllText(textPath), addSpecial: true);

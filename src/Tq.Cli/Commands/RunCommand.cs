@@ -54,6 +54,12 @@ internal static class RunCommand
 
     private static int Run(string modelPath, string prompt, int count, SamplerOptions sampling, string[] stops, int threads, int ctx, CancellationToken cancellationToken)
     {
+        // Checked before anything is written: generation validates lazily, after the prompt is already on stdout.
+        if (count < 0)
+        {
+            throw new ArgumentException($"--n-predict (-n) must be 0 or more; got {count}.", nameof(count));
+        }
+
         var sampler = new Sampler(sampling);
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
         Tokenizer tokenizer = Tokenizer.FromGguf(model.File);

@@ -50,7 +50,7 @@ internal static class TemplateCommand
             }
             catch (Exception ex) when (ex is ChatTemplateException or JsonException)
             {
-                Console.Error.WriteLine($"tq: {ex.Message}");
+                Console.Error.WriteLine($"tq: {CliErrors.OneLine(ex.Message)}");
                 return 1;
             }
         });

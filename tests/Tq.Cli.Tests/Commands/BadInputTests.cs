@@ -1,0 +1,85 @@
+using Tq.Testing;
+
+namespace Tq.Cli.Tests.Commands;
+
+/// <summary>Every command: a missing model and invalid option values give a non-zero exit and one clear line, no stack trace.</summary>
+public sealed class BadInputTests
+{
+    private const string Missing = "/nonexistent/tq-cli-tests/missing-model.gguf";
+
+    public static TheoryData<string[]> MissingModelCommands => new()
+    {
+        new[] { "info", Missing },
+        new[] { "tokenize", "-m", Missing, "-p", "x" },
+        new[] { "template", Missing },
+        new[] { "run", "-m", Missing, "-p", "x", "-n", "1" },
+        new[] { "perplexity", "-m", Missing, "-f", "{corpus}" },
+        new[] { "bench", "-m", Missing, "-p", "16", "-n", "8", "-r", "1" },
+        new[] { "compare", "-m", Missing, "-f", "{corpus}", "--grid", "one" },
+        new[] { "niah", "-m", Missing, "--haystack", "{corpus}", "--lengths", "64" },
+        new[] { "chat", "-m", Missing },
+    };
+
+    [Theory]
+    [MemberData(nameof(MissingModelCommands))]
+    public void Command_MissingModel_ExitsOneNamingTheFile(string[] args)
+    {
+        CliResult result = TqProcess.Run(Expand(args), stdin: "Hello\n");
+
+        CliAssert.FailedWithOneLine(result, Missing);
+        Assert.Empty(result.StdOut);
+    }
+
+    public static TheoryData<string[], string> InvalidOptionValues => new()
+    {
+        { ["run", "-m", "{model}", "-p", "x", "-n", "-5"], "--n-predict (-n) must be 0 or more; got -5" },
+        { ["run", "-m", "{model}", "-p", "x", "-n", "4", "--top-p", "2"], "Top-p must be in (0, 1]" },
+        { ["perplexity", "-m", "{model}", "-f", "{corpus}", "-c", "0"], "--ctx must be at least 4 tokens; got 0" },
+        { ["perplexity", "-m", "{model}", "-f", "/nonexistent/tq-cli-tests/text.txt"], "/nonexistent/tq-cli-tests/text.txt" },
+        { ["bench", "-m", "{model}", "-r", "0"], "repetitions" },
+        { ["bench", "-m", "{model}", "-p", "16", "-n", "8", "-r", "1", "--cache", "zip"], "Unknown cache kind 'ZIP'" },
+        { ["compare", "-m", "{model}", "-f", "{corpus}", "-c", "64", "--chunks", "1", "--grid", "one", "--bits-k", "9"], "Bits must be 2, 2.5, 3, 3.5, 4 or 8" },
+        { ["chat", "-m", "{model}", "--bits-k", "7"], "BitsK is 7" },
+        { ["tokenize", "-m", "{model}"], "Pass exactly one of -p <text> or -f <file>" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidOptionValues))]
+    public void Command_InvalidOptionValue_ExitsOneWithClearMessage(string[] args, string message)
+    {
+        CliResult result = TqProcess.Run(Expand(args), stdin: string.Empty);
+
+        CliAssert.FailedWithOneLine(result, message);
+        Assert.Empty(result.StdOut); // nothing half-written before the error
+    }
+
+    [Theory]
+    [InlineData("run", "-n", "abc", "'abc'")]
+    [InlineData("run", "--temp", "warm", "'warm'")]
+    public void Command_UnparsableOptionValue_ExitsOneNamingTheOption(string command, string option, string value, string fragment)
+    {
+        CliResult result = TqProcess.Run(command, "-m", TestPaths.Model("stories260K.gguf"), "-p", "x", option, value);
+
+        Assert.True(result.ExitCode == 1, result.ToString());
+        CliAssert.NoStackTrace(result);
+        Assert.Contains(fragment, result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Command_Unknown_ExitsNonZero()
+    {
+        CliResult result = TqProcess.Run("frobnicate");
+
+        Assert.NotEqual(0, result.ExitCode);
+        CliAssert.NoStackTrace(result);
+        Assert.Contains("frobnicate", result.StdErr, StringComparison.Ordinal);
+    }
+
+    private static string[] Expand(string[] args) =>
+        [.. args.Select(a => a switch
+        {
+            "{model}" => TestPaths.Model("stories260K.gguf"),
+            "{corpus}" => TestPaths.Corpus("tinystories", "tinystories_val_prefix.txt"),
+            _ => a,
+        })];
+}

@@ -1,0 +1,34 @@
+using Tq.Testing;
+
+namespace Tq.Cli.Tests.Commands;
+
+public sealed class ChatCommandTests
+{
+    [Theory]
+    [InlineData("4", "2", "TurboQuant K4/V2")]
+    [InlineData("16", "16", "FP16")]
+    public void Chat_PipedHelloStatsExit_PrintsReplyAndStats(string bitsK, string bitsV, string cacheLabel)
+    {
+        CliResult result = TqProcess.Run(["chat", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "--temp", "0", "-n", "32", "--bits-k", bitsK, "--bits-v", bitsV],
+            "Hello\n/stats\n/exit\n");
+
+        CliAssert.Succeeded(result);
+        string[] lines = result.StdOut.Split('\n');
+        Assert.DoesNotContain("> ", result.StdOut, StringComparison.Ordinal); // no prompt when stdin is piped
+        Assert.False(string.IsNullOrWhiteSpace(lines[0]), result.ToString()); // the reply
+        Assert.DoesNotContain("<|im_end|>", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("last answer: prompt ", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith($"conversation: ", lines[2], StringComparison.Ordinal);
+        Assert.Contains($"KV cache {cacheLabel} ", lines[2], StringComparison.Ordinal);
+        Assert.StartsWith("sessions: 1 live", lines[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Chat_EndOfInputWithoutExit_ExitsZero()
+    {
+        CliResult result = TqProcess.Run(["chat", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "--temp", "0", "-n", "8"], "/reset\n");
+
+        CliAssert.Succeeded(result);
+        Assert.Equal("(conversation reset)\n", result.StdOut);
+    }
+}
