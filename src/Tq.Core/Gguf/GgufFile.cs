@@ -33,6 +33,11 @@ public sealed unsafe class GgufFile : IDisposable
             DataOffset = contents.DataOffset;
             _tensorsByName = Tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         }
+        catch (GgufFormatException ex) when (path is not null)
+        {
+            Dispose();
+            throw ex.InFile(path);
+        }
         catch
         {
             Dispose();

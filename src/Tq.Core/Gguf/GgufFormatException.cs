@@ -31,9 +31,19 @@ public sealed class GgufFormatException : FormatException
         Field = field;
     }
 
+    private GgufFormatException(string message, long offset, string? field, Exception innerException)
+        : base(message, innerException)
+    {
+        Offset = offset;
+        Field = field;
+    }
+
     /// <summary>The byte offset in the file where the problem was found, or -1 when not tied to one place.</summary>
     public long Offset { get; } = -1;
 
     /// <summary>The field being read when the problem was found, if known.</summary>
     public string? Field { get; }
+
+    /// <summary>The same problem, with the file's path in front of the message.</summary>
+    internal GgufFormatException InFile(string path) => new($"'{path}': {Message}", Offset, Field, this);
 }

@@ -192,6 +192,8 @@ public sealed class GgufFileTests
         {
             var ex = Assert.Throws<GgufFormatException>(() => GgufFile.Open(path));
             Assert.Contains("truncated", ex.Message);
+            Assert.Contains(Path.GetFileName(path), ex.Message);
+            Assert.True(ex.Offset >= 0);
         }
         finally
         {
