@@ -1,3 +1,5 @@
+using Tq.Core.Tensors;
+
 namespace Tq.Core.Quantization;
 
 /// <summary>

@@ -1,9 +1,14 @@
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using Tq.Core.Tensors;
 
 namespace Tq.Core.Quantization;
 
-/// <summary>Resolves <see cref="SimdPath.Auto"/> and tells which paths this machine can run.</summary>
+/// <summary>
+/// Resolves <see cref="SimdPath.Auto"/> for the quantization kernels and tells which paths this machine can run.
+/// Unlike <see cref="SimdPaths"/> (matrix kernels, which fall back), asking for a path the machine lacks throws:
+/// the code kernels' tests must never silently run another path.
+/// </summary>
 internal static class SimdSupport
 {
     /// <summary>The widest supported path.</summary>

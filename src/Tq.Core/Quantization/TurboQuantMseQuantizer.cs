@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Tq.Core.Tensors;
 
 namespace Tq.Core.Quantization;
 

@@ -1,4 +1,5 @@
 using Tq.Core.Quantization;
+using Tq.Core.Tensors;
 
 namespace Tq.Core.Tests.Quantization;
 

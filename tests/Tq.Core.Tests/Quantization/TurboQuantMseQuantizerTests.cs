@@ -1,5 +1,6 @@
 using Tq.Core.Quantization;
 using static Tq.Core.Tests.Quantization.QuantizerTestData;
+using Tq.Core.Tensors;
 
 namespace Tq.Core.Tests.Quantization;
 
