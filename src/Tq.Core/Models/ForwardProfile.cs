@@ -7,7 +7,7 @@ namespace Tq.Core.Models;
 /// Optional wall-clock breakdown of the forward pass by stage, switched on with the environment variable
 /// <c>TQ_PROFILE=1</c> (read once); off, each stage costs one branch. For finding where time goes, not for figures.
 /// </summary>
-public static class ForwardProfile
+internal static class ForwardProfile
 {
     /// <summary>The measured stages.</summary>
     public enum Stage
