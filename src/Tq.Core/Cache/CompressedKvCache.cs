@@ -34,6 +34,9 @@ internal sealed unsafe class CompressedKvCache : IKvCache
     private static byte[]? t_bytes;
 
     [ThreadStatic]
+    private static float[]? t_group;
+
+    [ThreadStatic]
     private static Half[]? t_halves;
 
     private readonly KvRowCodec[] _keyCodecs;
@@ -286,14 +289,14 @@ internal sealed unsafe class CompressedKvCache : IKvCache
             var job = new AttentionJob { Cache = this, Layer = layer, Position = position, Queries = q, Output = o };
             if (pool is null)
             {
-                for (int i = 0; i < count * l.Heads; i++)
+                for (int i = 0; i < count * l.KvHeads; i++)
                 {
                     job.Execute(i);
                 }
             }
             else
             {
-                pool.Run(ref job, count * l.Heads);
+                pool.Run(ref job, count * l.KvHeads);
             }
         }
     }
@@ -465,21 +468,69 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         }
     }
 
-    private void AttendOne(int layer, int position, int t, int h, float* queries, float* outputs)
+    // The rows a query at position p reads from codes: [Sinks, recentStart); FP16 rows exist besides the sinks in the
+    // staged batch and the ring before it.
+    private (int RecentStart, int Compressed, int StagePos) Ranges(int layer, int p)
+    {
+        int n = p + 1;
+        bool staged = _stageKeys[layer] is not null;
+        int stagePos = staged ? _stagePosition[layer] : _length;
+        int available = staged && _ringStart[layer] > stagePos ? stagePos : _ringStart[layer];
+        int recentStart = Math.Min(Math.Max(Sinks, Math.Max(p - Window + 1, available)), n);
+        return (recentStart, Math.Max(0, recentStart - Sinks), stagePos);
+    }
+
+    // One token's query heads of one KV head: the compressed keys are scored for the whole group at once (each packed
+    // row unpacked once), then each head finishes on its own.
+    private void AttendGroup(int layer, int position, int t, int kvh, float* queries, float* outputs)
+    {
+        KvCacheLayout l = Layout;
+        int g = l.GroupSize, first = kvh * g;
+        KvRowCodec kc = _keyCodecs[layer];
+        (_, int compressed, _) = Ranges(layer, position + t);
+        if (g == 1 || compressed == 0 || PreRopeKeys)
+        {
+            for (int h = first; h < first + g; h++)
+            {
+                AttendOne(layer, position, t, h, queries, outputs, default);
+            }
+
+            return;
+        }
+
+        int pl = kc.PreparedLength, dk = l.KeyLength;
+        float[]? buffer = t_group;
+        int needed = (g * pl) + (g * compressed);
+        if (buffer is null || buffer.Length < needed)
+        {
+            buffer = new float[Math.Max(needed, 8192)];
+            t_group = buffer;
+        }
+
+        Span<float> prepared = buffer.AsSpan(0, g * pl);
+        Span<float> scores = buffer.AsSpan(g * pl, g * compressed);
+        for (int i = 0; i < g; i++)
+        {
+            kc.PrepareQuery(new ReadOnlySpan<float>(queries + ((long)t * l.Heads * dk) + ((first + i) * dk), dk), prepared.Slice(i * pl, pl));
+        }
+
+        int row0 = kvh * _rows;
+        kc.ScoreGroup(prepared, _keyCodes[layer].AsSpan(row0 * kc.CodeBytes, compressed * kc.CodeBytes),
+            Norms(_keyNorms[layer], row0, compressed), Norms(_keyResiduals[layer], row0, compressed), scores);
+        for (int i = 0; i < g; i++)
+        {
+            AttendOne(layer, position, t, first + i, queries, outputs, scores.Slice(i * compressed, compressed));
+        }
+    }
+
+    private void AttendOne(int layer, int position, int t, int h, float* queries, float* outputs, ReadOnlySpan<float> compressedScores)
     {
         KvCacheLayout l = Layout;
         int p = position + t, n = p + 1, kvh = h / l.GroupSize;
         int dk = l.KeyLength, dv = l.ValueLength;
         KvRowCodec kc = _keyCodecs[layer], vc = _valueCodecs[layer];
-
-        // Where FP16 rows exist besides the sinks: the staged batch and the ring before it.
-        bool staged = _stageKeys[layer] is not null;
-        int stagePos = staged ? _stagePosition[layer] : _length;
-        int available = staged && _ringStart[layer] > stagePos ? stagePos : _ringStart[layer];
+        (int recentStart, int compressed, int stagePos) = Ranges(layer, p);
         int sinks = Math.Min(Sinks, n);
-        int recentStart = Math.Max(Sinks, Math.Max(p - Window + 1, available));
-        recentStart = Math.Min(recentStart, n);
-        int compressed = Math.Max(0, recentStart - Sinks);
 
         // scratch: query | prepared query | scores | accumulator | row | partial output | gathered weights
         int prepLength = Math.Max(kc.PreparedLength, vc.PreparedLength);
@@ -508,7 +559,11 @@ internal sealed unsafe class CompressedKvCache : IKvCache
             ReadOnlySpan<byte> codes = _keyCodes[layer].AsSpan(first * kc.CodeBytes, compressed * kc.CodeBytes);
             ReadOnlySpan<Half> norms = Norms(_keyNorms[layer], first, compressed);
             ReadOnlySpan<Half> residuals = Norms(_keyResiduals[layer], first, compressed);
-            if (!PreRopeKeys)
+            if (compressedScores.Length == compressed)
+            {
+                compressedScores.CopyTo(scores.Slice(Sinks, compressed));
+            }
+            else if (!PreRopeKeys)
             {
                 kc.PrepareQuery(q, prepared[..kc.PreparedLength]);
                 kc.Score(prepared[..kc.PreparedLength], codes, norms, residuals, scores.Slice(Sinks, compressed));
@@ -655,8 +710,8 @@ internal sealed unsafe class CompressedKvCache : IKvCache
 
         public readonly void Execute(int index)
         {
-            int heads = Cache.Layout.Heads;
-            Cache.AttendOne(Layer, Position, index / heads, index % heads, Queries, Output);
+            int kvHeads = Cache.Layout.KvHeads;
+            Cache.AttendGroup(Layer, Position, index / kvHeads, index % kvHeads, Queries, Output);
         }
     }
 }

@@ -35,6 +35,19 @@ internal abstract class KvRowCodec
     /// <summary>scores[r] = ⟨query, row r⟩ for <c>scores.Length</c> rows.</summary>
     public abstract void Score(ReadOnlySpan<float> prepared, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> scores);
 
+    /// <summary>
+    /// <see cref="Score"/> for G prepared queries over the same rows (the query heads of one KV head):
+    /// scores[g·n + r]. The default scores query by query; codecs that can share the unpacking override it.
+    /// </summary>
+    public virtual void ScoreGroup(ReadOnlySpan<float> preparedQueries, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> scores)
+    {
+        int rows = codes.Length / CodeBytes, groups = preparedQueries.Length / PreparedLength;
+        for (int g = 0; g < groups; g++)
+        {
+            Score(preparedQueries.Slice(g * PreparedLength, PreparedLength), codes, norms, residualNorms, scores.Slice(g * rows, rows));
+        }
+    }
+
     /// <summary>accumulator += Σ weights[r]·row r, in the prepared domain, for <c>weights.Length</c> rows.</summary>
     public abstract void Accumulate(ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> accumulator);
 

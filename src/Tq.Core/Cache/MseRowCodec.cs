@@ -26,6 +26,9 @@ internal sealed class MseRowCodec : KvRowCodec
     public override void Score(ReadOnlySpan<float> prepared, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> scores) =>
         _q.Score(prepared, codes, norms, scores);
 
+    public override void ScoreGroup(ReadOnlySpan<float> preparedQueries, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> scores) =>
+        _q.ScoreGroup(preparedQueries, codes, norms, scores);
+
     public override void Accumulate(ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> accumulator) =>
         _q.AccumulateValues(weights, codes, norms, accumulator);
 

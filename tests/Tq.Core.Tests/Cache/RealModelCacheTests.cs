@@ -70,6 +70,29 @@ public sealed class RealModelCacheTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
+    [Fact]
+    public void Prompt_PrefixReuseAfterGeneration_MatchesFreshSession()
+    {
+        using Model m = Model.Load(TestPaths.Model("tq-stories-5m-f16.gguf"), new ModelOptions { Threads = 2 });
+        string text = File.ReadAllText(TestPaths.Corpus("tinystories/tq-stories-heldout.txt"))[..4_000];
+        int[] tokens = Tokenizer.FromGguf(m.File).Encode(text, addSpecial: true);
+        int[] first = tokens[..120], second = tokens[..160];
+        using Session reused = m.CreateSession(new SessionOptions { ContextLength = 256, KvCache = KvCacheOptions.TurboQuant() });
+        reused.Prompt(first);
+        _ = reused.Generate(new Sampler(SamplerOptions.Greedy), 8).ToArray();
+        int kept = reused.Prompt(second);
+        using Session fresh = m.CreateSession(new SessionOptions { ContextLength = 256, KvCache = KvCacheOptions.TurboQuant() });
+        fresh.Prompt(second);
+        Assert.InRange(kept, 120, 159);
+
+        // The codes of the reused prefix are the fresh ones; only window rows the ring no longer held after the
+        // truncation are read from their codes instead of FP16, so the logits agree closely (measured: within 0.0035), not bit for bit.
+        float[] a = reused.Logits.ToArray(), b = fresh.Logits.ToArray();
+        Assert.Equal(b.AsSpan().IndexOf(b.Max()), a.AsSpan().IndexOf(a.Max()));
+        double maxDiff = a.Zip(b, (x, y) => Math.Abs(x - y)).Max();
+        Assert.True(maxDiff < 0.05, $"Logits differ by up to {maxDiff:F4}.");
+    }
+
     private static int[] Greedy(Model m, int[] prompt, KvCacheOptions cache)
     {
         using Session session = m.CreateSession(new SessionOptions { ContextLength = Context, KvCache = cache });
