@@ -45,7 +45,7 @@ public sealed class TurboQuantChatOptionsTests : IDisposable
     {
         var o = new TurboQuantChatOptions();
 
-        Assert.Equal((4f, 2f, 4, 32, 2, true, false), (o.BitsK, o.BitsV, o.SinkTokens, o.RecentWindow, o.BoundaryLayers, o.PreRopeKeys, o.UseQjl));
+        Assert.Equal((4f, 2f, 4, 14, 0, false, false), (o.BitsK, o.BitsV, o.SinkTokens, o.RecentWindow, o.BoundaryLayers, o.PreRopeKeys, o.UseQjl));
         Assert.Equal((0, 0, 4, 0L, false), (o.ContextSize, o.Threads, o.MaxConcurrentSessions, o.MaxKvCacheBytes, o.EagerLoad));
         Assert.Equal(ToolCallFormat.Auto, o.ToolCallFormat);
         Assert.Null(o.ModelPath);
@@ -139,14 +139,27 @@ public sealed class TurboQuantChatOptionsTests : IDisposable
     }
 
     [Fact]
-    public void EstimateSessionBytes_K4V2Defaults_CountsBoundaryLayersSinksWindowAndNorms()
+    public void EstimateSessionBytes_K4V2Defaults_CountsSinksWindowAndNorms()
     {
         GgufModelInfo info = ChatModelInfo();
 
         long bytes = KvCacheSizeEstimator.EstimateSessionBytes(info, new TurboQuantChatOptions());
 
-        // 4 boundary layers in FP16; 2 middle layers: 36 FP16 rows (4 sinks + 32 window) and 988 rows of
+        // No boundary layers by default; 6 layers of 18 FP16 rows (4 sinks + 14 window) and 1006 rows of
         // (4 x 64 + 16) + (2 x 64 + 16) bits; 2 KV heads.
+        long bitsPerHead = 6L * ((18 * 2048) + (1006 * 416));
+        Assert.Equal(bitsPerHead * 2 / 8, bytes);
+    }
+
+    [Fact]
+    public void EstimateSessionBytes_TwoBoundaryLayers_CountsThemAtFullPrecision()
+    {
+        GgufModelInfo info = ChatModelInfo();
+
+        long bytes = KvCacheSizeEstimator.EstimateSessionBytes(info, new TurboQuantChatOptions { BoundaryLayers = 2, RecentWindow = 32 });
+
+        // 4 boundary layers counted in FP16 (an upper bound: the engine keeps them in Q8_0); 2 middle layers: 36 FP16
+        // rows (4 sinks + 32 window) and 988 rows of (4 x 64 + 16) + (2 x 64 + 16) bits; 2 KV heads.
         long bitsPerHead = (4L * 1024 * 2048) + (2L * ((36 * 2048) + (988 * 416)));
         Assert.Equal(bitsPerHead * 2 / 8, bytes);
     }
