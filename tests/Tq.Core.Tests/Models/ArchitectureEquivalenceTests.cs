@@ -1,7 +1,7 @@
+using Tq.Testing;
 using Tq.Core.Gguf;
 using Tq.Core.Models;
 using Tq.Core.Tensors;
-using Tq.Core.Tests.Gguf;
 using Xunit;
 
 namespace Tq.Core.Tests.Models;

@@ -2,9 +2,9 @@ using System.Text;
 using Tq.Core.Gguf;
 using Tq.Core.Tensors;
 
-namespace Tq.Core.Tests.Gguf;
+namespace Tq.Testing;
 
-/// <summary>Writes small synthetic GGUF images for parser tests.</summary>
+/// <summary>Writes synthetic GGUF images: small ones for parser tests, large random-weight models for memory tests.</summary>
 internal sealed class GgufBuilder
 {
     private readonly List<(string Key, GgufValueType Type, object Value, GgufValueType ElementType)> _kvs = [];
@@ -34,6 +34,19 @@ internal sealed class GgufBuilder
     public byte[] Build()
     {
         using var ms = new MemoryStream();
+        WriteTo(ms);
+        return ms.ToArray();
+    }
+
+    /// <summary>Writes the image to a file without holding a second copy in memory.</summary>
+    public void WriteTo(string path)
+    {
+        using var file = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        WriteTo(file);
+    }
+
+    private void WriteTo(Stream ms)
+    {
         using var w = new BinaryWriter(ms, Encoding.UTF8, leaveOpen: true);
         w.Write(GgufParserMagic);
         w.Write(Version);
@@ -81,7 +94,6 @@ internal sealed class GgufBuilder
         }
 
         w.Flush();
-        return ms.ToArray();
     }
 
     private const uint GgufParserMagic = 0x46554747;
