@@ -59,9 +59,14 @@ internal sealed unsafe class WorkerPool : IDisposable
 
         _spinTicks = (long)(SpinDuration.TotalSeconds * Stopwatch.Frequency);
         _workers = new Thread[ThreadCount - 1];
+
+        // Workers start from the generation of construction, not from whatever they read once running: a Dispose that
+        // runs before a new thread's first instruction would otherwise be taken as the generation already seen, and
+        // the worker would wait for a next one forever while Dispose joins it.
+        long startGeneration = Volatile.Read(ref _state) >> GenerationShift;
         for (int i = 0; i < _workers.Length; i++)
         {
-            _workers[i] = new Thread(WorkerLoop)
+            _workers[i] = new Thread(() => WorkerLoop(startGeneration))
             {
                 IsBackground = true,
                 Name = $"Tq worker {i + 1}",
@@ -75,6 +80,25 @@ internal sealed unsafe class WorkerPool : IDisposable
 
     /// <summary>How long an idle worker spins before blocking.</summary>
     public TimeSpan SpinDuration { get; }
+
+    /// <summary>
+    /// Runs <paramref name="job"/> for every index on <paramref name="pool"/>, or inline on the calling thread when there is no pool.
+    /// </summary>
+    public static void RunOrInline<TJob>(WorkerPool? pool, ref TJob job, int count)
+        where TJob : struct, IParallelJob
+    {
+        if (pool is null)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                job.Execute(i);
+            }
+        }
+        else
+        {
+            pool.Run(ref job, count);
+        }
+    }
 
     /// <summary>
     /// Calls <c>job.Execute(i)</c> for every i in [0, <paramref name="count"/>) across the pool and the calling thread,
@@ -212,10 +236,9 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
     }
 
-    private void WorkerLoop()
+    private void WorkerLoop(long seen)
     {
         t_insideJob = true;
-        long seen = Volatile.Read(ref _state) >> GenerationShift;
         while (true)
         {
             long generation = WaitForGeneration(seen);

@@ -133,6 +133,23 @@ public sealed unsafe class WorkerPoolTests
     }
 
     [Fact]
+    public void Dispose_RightAfterConstruction_ReturnsEveryTime()
+    {
+        // Regression: a Dispose before a worker's first instruction used to leave that worker waiting forever in Join.
+        var disposeAll = new Thread(() =>
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                new WorkerPool(3).Dispose();
+            }
+        })
+        { IsBackground = true };
+        disposeAll.Start();
+
+        Assert.True(disposeAll.Join(TimeSpan.FromSeconds(60)), "Dispose hung: a worker missed the dispose generation");
+    }
+
+    [Fact]
     public void Run_AfterDispose_Throws()
     {
         var pool = new WorkerPool(2);
