@@ -287,17 +287,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         fixed (float* o = output)
         {
             var job = new AttentionJob { Cache = this, Layer = layer, Position = position, Queries = q, Output = o };
-            if (pool is null)
-            {
-                for (int i = 0; i < count * l.KvHeads; i++)
-                {
-                    job.Execute(i);
-                }
-            }
-            else
-            {
-                pool.Run(ref job, count * l.KvHeads);
-            }
+            WorkerPool.RunOrInline(pool, ref job, count * l.KvHeads);
         }
     }
 

@@ -114,33 +114,13 @@ internal sealed unsafe class F16KvCache : IKvCache
             {
                 var tiled = new FlashTileJob { Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
                 int items = l.KvHeads * ((count + TileTokens - 1) / TileTokens);
-                if (pool is null)
-                {
-                    for (int i = 0; i < items; i++)
-                    {
-                        tiled.Execute(i);
-                    }
-                }
-                else
-                {
-                    pool.Run(ref tiled, items);
-                }
+                WorkerPool.RunOrInline(pool, ref tiled, items);
 
                 return;
             }
 
             var job = new AttentionJob { Mode = Mode, Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
-            if (pool is null)
-            {
-                for (int i = 0; i < count * l.Heads; i++)
-                {
-                    job.Execute(i);
-                }
-            }
-            else
-            {
-                pool.Run(ref job, count * l.Heads);
-            }
+            WorkerPool.RunOrInline(pool, ref job, count * l.Heads);
         }
     }
 

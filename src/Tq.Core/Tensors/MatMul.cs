@@ -115,7 +115,7 @@ internal static unsafe class MatMul
                     Cols = cols,
                     RowBytes = xRowBytes,
                 };
-                Run(pool, ref prepare, tokens);
+                WorkerPool.RunOrInline(pool, ref prepare, tokens);
             }
 
             if (tiled)
@@ -138,7 +138,7 @@ internal static unsafe class MatMul
                     TileRows = tileRows,
                     Path = path,
                 };
-                Run(pool, ref job, tiles);
+                WorkerPool.RunOrInline(pool, ref job, tiles);
             }
             else
             {
@@ -156,7 +156,7 @@ internal static unsafe class MatMul
                     RowsPerItem = rowsPerItem,
                     Path = path,
                 };
-                Run(pool, ref job, (totalRows + rowsPerItem - 1) / rowsPerItem);
+                WorkerPool.RunOrInline(pool, ref job, (totalRows + rowsPerItem - 1) / rowsPerItem);
             }
         }
     }
@@ -184,22 +184,6 @@ internal static unsafe class MatMul
         SimdPath.Vector512 => 32,
         _ => 16,
     };
-
-    private static void Run<TJob>(WorkerPool? pool, ref TJob job, int count)
-        where TJob : struct, IParallelJob
-    {
-        if (pool is null)
-        {
-            for (int i = 0; i < count; i++)
-            {
-                job.Execute(i);
-            }
-        }
-        else
-        {
-            pool.Run(ref job, count);
-        }
-    }
 
     private struct PrepareJob : IParallelJob
     {
