@@ -84,19 +84,15 @@ internal static unsafe partial class QuantDot
         float sum = 0;
         if (path == SimdPath.Vector512)
         {
-            Vector512<float> acc0 = Vector512<float>.Zero, acc1 = Vector512<float>.Zero;
-            for (; i <= n - 32; i += 32)
-            {
-                acc0 = Vector512.FusedMultiplyAdd(FloatConversion.HalfToSingle512(w + i), Vector512.Load(x + i), acc0);
-                acc1 = Vector512.FusedMultiplyAdd(FloatConversion.HalfToSingle512(w + i + 16), Vector512.Load(x + i + 16), acc1);
-            }
-
+            // The arithmetic of DotRows4F16 row by row, so a row gives the same sum alone or in a group of four.
+            Vector512<float> acc = Vector512<float>.Zero;
+            Vector512<float> rescale = Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000)); // 2^112
             for (; i <= n - 16; i += 16)
             {
-                acc0 = Vector512.FusedMultiplyAdd(FloatConversion.HalfToSingle512(w + i), Vector512.Load(x + i), acc0);
+                acc = Vector512.FusedMultiplyAdd(ScaledHalf512(w + i), Vector512.Load(x + i) * rescale, acc);
             }
 
-            sum = Vector512.Sum(acc0 + acc1);
+            sum = Vector512.Sum(acc);
         }
         else if (path == SimdPath.Vector256)
         {
@@ -167,7 +163,9 @@ internal static unsafe partial class QuantDot
 
         // Measured on Zen (AVX-512 + AVX-VNNI): the 256-bit VNNI kernel is faster for short rows (256 columns: 6.2 vs
         // 10.5 µs per 256×256 product), the 512-bit kernel for long ones (4096 columns: 1.51 vs 1.86 ms per 4096²).
-        if (path == SimdPath.Vector512 && blocks >= Blocks32Vector512MinBlocks)
+        // Q8_0 always takes the 256-bit kernel: it is the faster one (docs/kernels.md) and the arithmetic of DotRows4Q8_0,
+        // so a row gives the same sum alone or in a group of four.
+        if (path == SimdPath.Vector512 && blocks >= Blocks32Vector512MinBlocks && type != GgmlType.Q8_0)
         {
             return DotBlocks32V512(type, w, a, blocks);
         }
