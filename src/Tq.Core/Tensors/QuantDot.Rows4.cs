@@ -14,7 +14,7 @@ internal static unsafe partial class QuantDot
     /// <summary>Whether <see cref="DotRows4"/> has a dedicated kernel for <paramref name="type"/> on <paramref name="path"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool HasRows4Kernel(GgmlType type, SimdPath path) =>
-        path == SimdPath.Vector512 && type is GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0;
+        path == SimdPath.Vector512 && type is GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
 
     /// <summary>
     /// y[i·<paramref name="yStride"/>] = row i · activations for the four rows starting at <paramref name="weights"/>
@@ -30,6 +30,9 @@ internal static unsafe partial class QuantDot
                 break;
             case GgmlType.BF16:
                 DotRows4BF16((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
+                break;
+            case GgmlType.Q4_0:
+                DotRows4Q4_0(weights, weights + rowBytes, weights + (2 * rowBytes), weights + (3 * rowBytes), weights + (4 * rowBytes), activations, count / 32, y, yStride, 4);
                 break;
             default:
                 DotRows4Q8_0(weights, rowBytes, activations, count / 32, y, yStride);
@@ -176,5 +179,53 @@ internal static unsafe partial class QuantDot
         Vector256<sbyte> qw = Vector256.Load((sbyte*)(block + 2));
         Vector256<int> dot = DotU8S8(Avx2.Abs(qw), Avx2.Sign(q, qw));
         return Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(dot), Vector256.Create(scale), acc);
+    }
+
+    // Q4_0, vectorised across the four rows: one 512-bit register holds the 16 nibble bytes of each row's block (a
+    // 128-bit lane per row), so a block of four rows costs one unpack, two byte multiply-adds against the activation
+    // quants broadcast to every lane, one pair sum, one conversion and one FMA with the four rows' scales; the offset of
+    // 8 is taken off once per block and row through the activation block's Σq. (Row by row, the scalar scale and
+    // offset work per 18-byte block held the kernel to ~6 GB/s per core.)
+    internal static void DotRows4Q4_0(byte* w0, byte* w1, byte* w2, byte* w3, byte* next, byte* a, int blocks, float* y, long yStride, int store)
+    {
+        const int typeSize = 18;
+        const int ab = ActivationQuantizer.Block32Bytes;
+        const int aq = ActivationQuantizer.Block32QuantsOffset;
+        Vector512<float> acc = default;
+        Vector128<float> offsets = default;
+        Vector512<byte> low = Vector512.Create((byte)0x0F);
+        Vector512<int> spread = Vector512.Create(0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+        Vector128<float> rescale = Vector128.Create(BitConverter.UInt32BitsToSingle(0x77800000)); // 2^112
+        for (int b = 0; b < blocks; b++, a += ab)
+        {
+            long o = (long)b * typeSize;
+            PrefetchNextGroup(next + (4 * o), 1);
+            Vector512<byte> nibbles = Vector512.Create(
+                Vector256.Create(Vector128.Load(w0 + o + 2), Vector128.Load(w1 + o + 2)),
+                Vector256.Create(Vector128.Load(w2 + o + 2), Vector128.Load(w3 + o + 2)));
+            Vector512<byte> lo = nibbles & low;
+            Vector512<byte> hi = Vector512.ShiftRightLogical(nibbles.AsUInt16(), 4).AsByte() & low;
+            Vector512<sbyte> qlo = Avx512F.BroadcastVector128ToVector512((int*)(a + aq)).AsSByte();
+            Vector512<sbyte> qhi = Avx512F.BroadcastVector128ToVector512((int*)(a + aq + 16)).AsSByte();
+            Vector512<short> pairs = Avx512BW.MultiplyAddAdjacent(lo, qlo) + Avx512BW.MultiplyAddAdjacent(hi, qhi);
+            Vector512<int> sums = Avx512BW.MultiplyAddAdjacent(pairs, Vector512<short>.One);
+
+            // The four rows' FP16 scales as floats times the activation scale (the 2^-112 conversion, as ScaledHalf512).
+            Vector128<int> halves = Vector128.Create(*(short*)(w0 + o), *(short*)(w1 + o), *(short*)(w2 + o), *(short*)(w3 + o));
+            Vector128<float> scales = (halves << 13 & Vector128.Create(unchecked((int)0x8FFFFFFF))).AsSingle() * rescale * Vector128.Create(*(float*)a);
+            acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sums), Avx512F.PermuteVar16x32(scales.ToVector256Unsafe().ToVector512Unsafe(), spread), acc);
+            offsets = Vector128.FusedMultiplyAdd(scales, Vector128.Create(8f * *(int*)(a + 8)), offsets);
+        }
+
+        // Lane r of the 128-bit lanes holds row r's four partial sums.
+        Vector128<float> r0 = acc.GetLower().GetLower(), r1 = acc.GetLower().GetUpper();
+        Vector128<float> r2 = acc.GetUpper().GetLower(), r3 = acc.GetUpper().GetUpper();
+        Vector128<float> t0 = Sse.UnpackLow(r0, r1) + Sse.UnpackHigh(r0, r1); // r0a+r0c r1a+r1c r0b+r0d r1b+r1d
+        Vector128<float> t1 = Sse.UnpackLow(r2, r3) + Sse.UnpackHigh(r2, r3);
+        Vector128<float> rows = Sse.MoveLowToHigh(t0, t1) + Sse.MoveHighToLow(t1, t0) - offsets;
+        for (int r = 0; r < store; r++)
+        {
+            y[r * yStride] = rows.GetElement(r);
+        }
     }
 }

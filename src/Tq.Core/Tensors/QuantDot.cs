@@ -163,8 +163,15 @@ internal static unsafe partial class QuantDot
 
         // Measured on Zen (AVX-512 + AVX-VNNI): the 256-bit VNNI kernel is faster for short rows (256 columns: 6.2 vs
         // 10.5 µs per 256×256 product), the 512-bit kernel for long ones (4096 columns: 1.51 vs 1.86 ms per 4096²).
-        // Q8_0 always takes the 256-bit kernel: it is the faster one (docs/kernels.md) and the arithmetic of DotRows4Q8_0,
-        // so a row gives the same sum alone or in a group of four.
+        // Q8_0 always takes the 256-bit kernel and Q4_0 the four-row one: the arithmetic of the fast decode kernels
+        // (QuantDot.Rows4.cs), so a row gives the same sum alone or in a group of four.
+        if (path == SimdPath.Vector512 && type == GgmlType.Q4_0)
+        {
+            float result;
+            DotRows4Q4_0(w, w, w, w, w, a, blocks, &result, 0, 1);
+            return result;
+        }
+
         if (path == SimdPath.Vector512 && blocks >= Blocks32Vector512MinBlocks && type != GgmlType.Q8_0)
         {
             return DotBlocks32V512(type, w, a, blocks);
