@@ -14,7 +14,7 @@ internal static unsafe partial class QuantDot
     /// <summary>Whether <see cref="DotRows4"/> has a dedicated kernel for <paramref name="type"/> on <paramref name="path"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool HasRows4Kernel(GgmlType type, SimdPath path) =>
-        path == SimdPath.Vector512 && type is GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0;
+        path == SimdPath.Vector512 && type is GgmlType.F16 or GgmlType.BF16 or GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q5_K;
 
     /// <summary>
     /// y[i·<paramref name="yStride"/>] = row i · activations for the four rows starting at <paramref name="weights"/>
@@ -30,6 +30,9 @@ internal static unsafe partial class QuantDot
                 break;
             case GgmlType.BF16:
                 DotRows4BF16((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
+                break;
+            case GgmlType.Q4_K or GgmlType.Q5_K:
+                DotRows4Q45K(weights, rowBytes, activations, count / 256, y, yStride, type == GgmlType.Q5_K);
                 break;
             case GgmlType.Q4_0:
                 DotRows4Q4_0(weights, weights + rowBytes, weights + (2 * rowBytes), weights + (3 * rowBytes), weights + (4 * rowBytes), activations, count / 32, y, yStride, 4);
@@ -227,5 +230,92 @@ internal static unsafe partial class QuantDot
         {
             y[r * yStride] = rows.GetElement(r);
         }
+    }
+
+    // Q4_K/Q5_K over four rows with the arithmetic of DotQ45K512 row by row (so a row's sum does not depend on its
+    // grouping), but the per-super-block scalar work done once for the four rows: the FP16 d/dmin and the 6-bit scale
+    // and min unpacking (ggml's utmp shuffle) run on 32-bit lanes, one lane per row.
+    private static void DotRows4Q45K(byte* w, long rowBytes, byte* a, int blocks, float* y, long yStride, bool fiveBit)
+    {
+        int typeSize = fiveBit ? 176 : 144;
+        Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+        Vector256<float> min0 = default, min1 = default, min2 = default, min3 = default;
+        byte* w0 = w, w1 = w + rowBytes, w2 = w + (2 * rowBytes), w3 = w + (3 * rowBytes);
+        byte* next = w + (4 * rowBytes);
+        Vector128<float> rescale = Vector128.Create(BitConverter.UInt32BitsToSingle(0x77800000)); // 2^112
+        Vector128<uint> kmask1 = Vector128.Create(0x3f3f3f3fu), kmask2 = Vector128.Create(0x0f0f0f0fu), kmask3 = Vector128.Create(0x03030303u);
+        for (int b = 0; b < blocks; b++, a += ActivationQuantizer.BlockKBytes)
+        {
+            long o = (long)b * typeSize;
+            PrefetchNextGroup(next + (4 * o), typeSize / 16);
+
+            // Rows' first 16 bytes (d, dmin, 12 scale bytes) transposed to lanes: h = d | dmin << 16, then u0, u1, u2.
+            Vector128<uint> r0 = Vector128.Load((uint*)(w0 + o)), r1 = Vector128.Load((uint*)(w1 + o));
+            Vector128<uint> r2 = Vector128.Load((uint*)(w2 + o)), r3 = Vector128.Load((uint*)(w3 + o));
+            Vector128<uint> t0 = Sse2.UnpackLow(r0, r1), t1 = Sse2.UnpackLow(r2, r3), t2 = Sse2.UnpackHigh(r0, r1), t3 = Sse2.UnpackHigh(r2, r3);
+            Vector128<uint> h = Sse2.UnpackLow(t0.AsUInt64(), t1.AsUInt64()).AsUInt32();
+            Vector128<uint> u0 = Sse2.UnpackHigh(t0.AsUInt64(), t1.AsUInt64()).AsUInt32();
+            Vector128<uint> u1 = Sse2.UnpackLow(t2.AsUInt64(), t3.AsUInt64()).AsUInt32();
+            Vector128<uint> u2 = Sse2.UnpackHigh(t2.AsUInt64(), t3.AsUInt64()).AsUInt32();
+            Vector128<uint> s0 = u0 & kmask1;
+            Vector128<uint> s1 = (u2 & kmask2) | (((u0 >> 6) & kmask3) << 4);
+            Vector128<uint> s2 = u1 & kmask1;
+            Vector128<uint> s3 = ((u2 >> 4) & kmask2) | (((u1 >> 6) & kmask3) << 4);
+
+            // Back to one 16-byte vector per row: bytes 0..7 the eight scales, 8..15 the eight mins.
+            Vector128<uint> v0 = Sse2.UnpackLow(s0, s1), v1 = Sse2.UnpackLow(s2, s3), v2 = Sse2.UnpackHigh(s0, s1), v3 = Sse2.UnpackHigh(s2, s3);
+            Vector128<byte> p0 = Sse2.UnpackLow(v0.AsUInt64(), v1.AsUInt64()).AsByte();
+            Vector128<byte> p1 = Sse2.UnpackHigh(v0.AsUInt64(), v1.AsUInt64()).AsByte();
+            Vector128<byte> p2 = Sse2.UnpackLow(v2.AsUInt64(), v3.AsUInt64()).AsByte();
+            Vector128<byte> p3 = Sse2.UnpackHigh(v2.AsUInt64(), v3.AsUInt64()).AsByte();
+
+            Vector128<float> ad = Vector128.Create(*(float*)a);
+            Vector128<float> d = ad * ((((h << 16).AsInt32() >> 3).AsUInt32() & Vector128.Create(0x8FFFE000u)).AsSingle() * rescale);
+            Vector128<float> dmin = ad * (((h.AsInt32() >> 3).AsUInt32() & Vector128.Create(0x8FFFE000u)).AsSingle() * rescale);
+            Vector256<short> bsums = Vector256.Load((short*)(a + 260));
+            sbyte* q8 = (sbyte*)(a + 4);
+            Q45KRow(w0 + o, p0, d.GetElement(0), dmin.GetElement(0), q8, bsums, fiveBit, ref acc0, ref min0);
+            Q45KRow(w1 + o, p1, d.GetElement(1), dmin.GetElement(1), q8, bsums, fiveBit, ref acc1, ref min1);
+            Q45KRow(w2 + o, p2, d.GetElement(2), dmin.GetElement(2), q8, bsums, fiveBit, ref acc2, ref min2);
+            Q45KRow(w3 + o, p3, d.GetElement(3), dmin.GetElement(3), q8, bsums, fiveBit, ref acc3, ref min3);
+        }
+
+        y[0] = Vector512.Sum(acc0) - Vector256.Sum(min0);
+        y[yStride] = Vector512.Sum(acc1) - Vector256.Sum(min1);
+        y[2 * yStride] = Vector512.Sum(acc2) - Vector256.Sum(min2);
+        y[3 * yStride] = Vector512.Sum(acc3) - Vector256.Sum(min3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Q45KRow(byte* w, Vector128<byte> packed, float d, float dmin, sbyte* q8, Vector256<short> bsums, bool fiveBit, ref Vector512<float> acc, ref Vector256<float> accMin)
+    {
+        Vector256<byte> low = Vector256.Create((byte)0x0F);
+        Vector256<byte> one = Vector256.Create((byte)1);
+        Vector128<short> scales = Vector128.WidenLower(packed).AsInt16();
+        Vector128<short> mins = Vector128.WidenUpper(packed).AsInt16();
+        Vector256<short> minsPaired = Vector256.Create(Sse2.UnpackLow(mins, mins), Sse2.UnpackHigh(mins, mins));
+        accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(bsums, minsPaired)), Vector256.Create(dmin), accMin);
+
+        Vector512<short> scales512 = scales.ToVector256Unsafe().ToVector512Unsafe();
+        Vector512<int> sum = Vector512<int>.Zero;
+        byte* qs = w + (fiveBit ? 48 : 16);
+        Vector256<byte> qh = fiveBit ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
+        for (int c = 0; c < 4; c++)
+        {
+            Vector256<byte> q = Vector256.Load(qs + (32 * c));
+            Vector256<byte> lo = q & low, hi = Vector256.ShiftRightLogical(q, 4) & low;
+            if (fiveBit)
+            {
+                lo |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, 2 * c) & one, 4);
+                hi |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, (2 * c) + 1) & one, 4);
+            }
+
+            Vector512<byte> u = Vector512.Create(lo, hi);
+            Vector512<short> products = Avx512BW.MultiplyAddAdjacent(u, Vector512.Load(q8 + (64 * c)));
+            Vector512<short> spread = Vector512.Create(Vector256.Create((short)(2 * c)), Vector256.Create((short)((2 * c) + 1)));
+            sum += Avx512BW.MultiplyAddAdjacent(products, Avx512BW.PermuteVar32x16(scales512, spread));
+        }
+
+        acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), Vector512.Create(d), acc);
     }
 }
