@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -32,7 +33,15 @@ internal static unsafe partial class QuantDot
                 DotRows4BF16((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
                 break;
             case GgmlType.Q4_K or GgmlType.Q5_K:
-                DotRows4Q45K(weights, rowBytes, activations, count / 256, y, yStride, type == GgmlType.Q5_K);
+                if (type == GgmlType.Q5_K)
+                {
+                    DotRows4Q45K<FiveBit>(weights, rowBytes, activations, count / 256, y, yStride);
+                }
+                else
+                {
+                    DotRows4Q45K<FourBit>(weights, rowBytes, activations, count / 256, y, yStride);
+                }
+
                 break;
             case GgmlType.Q4_0:
                 DotRows4Q4_0(weights, weights + rowBytes, weights + (2 * rowBytes), weights + (3 * rowBytes), weights + (4 * rowBytes), activations, count / 32, y, yStride, 4);
@@ -235,8 +244,10 @@ internal static unsafe partial class QuantDot
     // Q4_K/Q5_K over four rows with the arithmetic of DotQ45K512 row by row (so a row's sum does not depend on its
     // grouping), but the per-super-block scalar work done once for the four rows: the FP16 d/dmin and the 6-bit scale
     // and min unpacking (ggml's utmp shuffle) run on 32-bit lanes, one lane per row.
-    private static void DotRows4Q45K(byte* w, long rowBytes, byte* a, int blocks, float* y, long yStride, bool fiveBit)
+    private static void DotRows4Q45K<TBits>(byte* w, long rowBytes, byte* a, int blocks, float* y, long yStride)
+        where TBits : struct
     {
+        bool fiveBit = typeof(TBits) == typeof(FiveBit);
         int typeSize = fiveBit ? 176 : 144;
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         Vector256<float> min0 = default, min1 = default, min2 = default, min3 = default;
@@ -274,10 +285,10 @@ internal static unsafe partial class QuantDot
             Vector128<float> dmin = ad * (((h.AsInt32() >> 3).AsUInt32() & Vector128.Create(0x8FFFE000u)).AsSingle() * rescale);
             Vector256<short> bsums = Vector256.Load((short*)(a + 260));
             sbyte* q8 = (sbyte*)(a + 4);
-            Q45KRow(w0 + o, p0, d.GetElement(0), dmin.GetElement(0), q8, bsums, fiveBit, ref acc0, ref min0);
-            Q45KRow(w1 + o, p1, d.GetElement(1), dmin.GetElement(1), q8, bsums, fiveBit, ref acc1, ref min1);
-            Q45KRow(w2 + o, p2, d.GetElement(2), dmin.GetElement(2), q8, bsums, fiveBit, ref acc2, ref min2);
-            Q45KRow(w3 + o, p3, d.GetElement(3), dmin.GetElement(3), q8, bsums, fiveBit, ref acc3, ref min3);
+            Q45KRow<TBits>(w0 + o, p0, d.GetElement(0), dmin.GetElement(0), q8, bsums, ref acc0, ref min0);
+            Q45KRow<TBits>(w1 + o, p1, d.GetElement(1), dmin.GetElement(1), q8, bsums, ref acc1, ref min1);
+            Q45KRow<TBits>(w2 + o, p2, d.GetElement(2), dmin.GetElement(2), q8, bsums, ref acc2, ref min2);
+            Q45KRow<TBits>(w3 + o, p3, d.GetElement(3), dmin.GetElement(3), q8, bsums, ref acc3, ref min3);
         }
 
         y[0] = Vector512.Sum(acc0) - Vector256.Sum(min0);
@@ -286,36 +297,55 @@ internal static unsafe partial class QuantDot
         y[3 * yStride] = Vector512.Sum(acc3) - Vector256.Sum(min3);
     }
 
+    /// <summary>Type flag of <see cref="DotRows4Q45K{TBits}"/>: Q5_K (a fifth bit per quant).</summary>
+    private struct FiveBit;
+
+    /// <summary>Type flag of <see cref="DotRows4Q45K{TBits}"/>: Q4_K.</summary>
+    private struct FourBit;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q45KRow(byte* w, Vector128<byte> packed, float d, float dmin, sbyte* q8, Vector256<short> bsums, bool fiveBit, ref Vector512<float> acc, ref Vector256<float> accMin)
+    private static void Q45KRow<TBits>(byte* w, Vector128<byte> packed, float d, float dmin, sbyte* q8, Vector256<short> bsums, ref Vector512<float> acc, ref Vector256<float> accMin)
+        where TBits : struct
     {
-        Vector256<byte> low = Vector256.Create((byte)0x0F);
-        Vector256<byte> one = Vector256.Create((byte)1);
         Vector128<short> scales = Vector128.WidenLower(packed).AsInt16();
         Vector128<short> mins = Vector128.WidenUpper(packed).AsInt16();
         Vector256<short> minsPaired = Vector256.Create(Sse2.UnpackLow(mins, mins), Sse2.UnpackHigh(mins, mins));
         accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(bsums, minsPaired)), Vector256.Create(dmin), accMin);
 
-        Vector512<short> scales512 = scales.ToVector256Unsafe().ToVector512Unsafe();
-        Vector512<int> sum = Vector512<int>.Zero;
-        byte* qs = w + (fiveBit ? 48 : 16);
-        Vector256<byte> qh = fiveBit ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
-        for (int c = 0; c < 4; c++)
-        {
-            Vector256<byte> q = Vector256.Load(qs + (32 * c));
-            Vector256<byte> lo = q & low, hi = Vector256.ShiftRightLogical(q, 4) & low;
-            if (fiveBit)
-            {
-                lo |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, 2 * c) & one, 4);
-                hi |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, (2 * c) + 1) & one, 4);
-            }
+        Vector512<short> scales512 = Vector512.Create(Vector256.Create(scales, scales), Vector256.Create(scales, scales));
+        byte* qs = w + (typeof(TBits) == typeof(FiveBit) ? 48 : 16);
+        Vector256<byte> qh = typeof(TBits) == typeof(FiveBit) ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
+        Vector512<int> sum = Q45KChunk<TBits>(qs, qh, q8, scales512, 0)
+            + Q45KChunk<TBits>(qs, qh, q8, scales512, 1)
+            + Q45KChunk<TBits>(qs, qh, q8, scales512, 2)
+            + Q45KChunk<TBits>(qs, qh, q8, scales512, 3);
+        acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), Vector512.Create(d), acc);
+    }
 
-            Vector512<byte> u = Vector512.Create(lo, hi);
-            Vector512<short> products = Avx512BW.MultiplyAddAdjacent(u, Vector512.Load(q8 + (64 * c)));
-            Vector512<short> spread = Vector512.Create(Vector256.Create((short)(2 * c)), Vector256.Create((short)((2 * c) + 1)));
-            sum += Avx512BW.MultiplyAddAdjacent(products, Avx512BW.PermuteVar32x16(scales512, spread));
+    // Chunk c (64 quants: sub-blocks 2c and 2c+1) of a Q4_K/Q5_K super-block: Σ scale·Σ u·q8 as 16 int32 lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q45KChunk<TBits>(byte* qs, Vector256<byte> qh, sbyte* q8, Vector512<short> scales512, [ConstantExpected(Min = 0, Max = 3)] int c)
+        where TBits : struct
+    {
+        Vector256<byte> low = Vector256.Create((byte)0x0F);
+        Vector256<byte> q = Vector256.Load(qs + (32 * c));
+        Vector256<byte> lo = q & low, hi = Vector256.ShiftRightLogical(q, 4) & low;
+        if (typeof(TBits) == typeof(FiveBit))
+        {
+            Vector256<byte> one = Vector256.Create((byte)1);
+            lo |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, 2 * c) & one, 4);
+            hi |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, (2 * c) + 1) & one, 4);
         }
 
-        acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), Vector512.Create(d), acc);
+        Vector512<short> products = Avx512BW.MultiplyAddAdjacent(Vector512.Create(lo, hi), Vector512.Load(q8 + (64 * c)));
+        // scales512 holds the eight scales in every 128-bit lane; an in-lane byte shuffle spreads scale 2c over the low
+        // half (the low nibbles) and 2c+1 over the high half.
+        byte lo0 = (byte)(4 * c), hi0 = (byte)((4 * c) + 2);
+        Vector512<byte> spread = Vector512.Create(
+            Vector256.Create(lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1),
+                lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1)),
+            Vector256.Create(hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1),
+                hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1)));
+        return Avx512BW.MultiplyAddAdjacent(products, Avx512BW.Shuffle(scales512.AsByte(), spread).AsInt16());
     }
 }
