@@ -194,6 +194,7 @@ internal static unsafe class MatMul
         public int Cols;
         public int RowBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
             byte* q = Quantized + ((long)index * RowBytes);

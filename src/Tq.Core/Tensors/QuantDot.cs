@@ -16,6 +16,7 @@ internal static unsafe partial class QuantDot
     /// <paramref name="type"/>) and activations <paramref name="activations"/> in the form
     /// <see cref="ActivationQuantizer.KindFor"/> gives. No validation: callers validated once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(GgmlType type, byte* weights, byte* activations, int count, SimdPath path)
     {
         path = SimdPaths.Resolve(path);
@@ -33,6 +34,7 @@ internal static unsafe partial class QuantDot
     }
 
     /// <summary>Float dot product (also the kernel of the F32/F16/BF16 paths).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float DotF32(float* w, float* x, int n, SimdPath path)
     {
         int i = 0;
@@ -78,6 +80,7 @@ internal static unsafe partial class QuantDot
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotF16(ushort* w, float* x, int n, SimdPath path)
     {
         int i = 0;
@@ -119,6 +122,7 @@ internal static unsafe partial class QuantDot
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotBF16(ushort* w, float* x, int n, SimdPath path)
     {
         int i = 0;
@@ -154,6 +158,7 @@ internal static unsafe partial class QuantDot
 
     // ---- 32-element blocks: Q4_0, Q4_1, Q5_0, Q5_1, Q8_0 against 8-bit activation blocks ----
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotBlocks32(GgmlType type, byte* w, byte* a, int blocks, SimdPath path)
     {
         if (path == SimdPath.Scalar)
@@ -259,6 +264,7 @@ internal static unsafe partial class QuantDot
         return offset;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotBlocks32V256(GgmlType type, byte* w, byte* a, int blocks)
     {
         int typeSize = Block32Size(type);
@@ -303,6 +309,7 @@ internal static unsafe partial class QuantDot
         return Vector256.Sum(acc) + scalar;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotBlocks32V512(GgmlType type, byte* w, byte* a, int blocks)
     {
         int typeSize = Block32Size(type);
