@@ -243,7 +243,8 @@ internal static unsafe partial class QuantDot
 
     // Q4_K/Q5_K over four rows with the arithmetic of DotQ45K512 row by row (so a row's sum does not depend on its
     // grouping), but the per-super-block scalar work done once for the four rows: the FP16 d/dmin and the 6-bit scale
-    // and min unpacking (ggml's utmp shuffle) run on 32-bit lanes, one lane per row.
+    // and min unpacking (ggml's utmp shuffle) run on 32-bit lanes, one lane per row. Accumulators stay in locals and
+    // the scale-spread indices are hoisted: passed by reference or rebuilt per chunk, the JIT kept them in memory.
     private static void DotRows4Q45K<TBits>(byte* w, long rowBytes, byte* a, int blocks, float* y, long yStride)
         where TBits : struct
     {
@@ -255,6 +256,13 @@ internal static unsafe partial class QuantDot
         byte* next = w + (4 * rowBytes);
         Vector128<float> rescale = Vector128.Create(BitConverter.UInt32BitsToSingle(0x77800000)); // 2^112
         Vector128<uint> kmask1 = Vector128.Create(0x3f3f3f3fu), kmask2 = Vector128.Create(0x0f0f0f0fu), kmask3 = Vector128.Create(0x03030303u);
+        var spreads = new Q45KSpreads
+        {
+            S0 = Vector512.Create(Vector256.Create((short)0), Vector256.Create((short)1)),
+            S1 = Vector512.Create(Vector256.Create((short)2), Vector256.Create((short)3)),
+            S2 = Vector512.Create(Vector256.Create((short)4), Vector256.Create((short)5)),
+            S3 = Vector512.Create(Vector256.Create((short)6), Vector256.Create((short)7)),
+        };
         for (int b = 0; b < blocks; b++, a += ActivationQuantizer.BlockKBytes)
         {
             long o = (long)b * typeSize;
@@ -285,10 +293,14 @@ internal static unsafe partial class QuantDot
             Vector128<float> dmin = ad * (((h.AsInt32() >> 3).AsUInt32() & Vector128.Create(0x8FFFE000u)).AsSingle() * rescale);
             Vector256<short> bsums = Vector256.Load((short*)(a + 260));
             sbyte* q8 = (sbyte*)(a + 4);
-            Q45KRow<TBits>(w0 + o, p0, d.GetElement(0), dmin.GetElement(0), q8, bsums, ref acc0, ref min0);
-            Q45KRow<TBits>(w1 + o, p1, d.GetElement(1), dmin.GetElement(1), q8, bsums, ref acc1, ref min1);
-            Q45KRow<TBits>(w2 + o, p2, d.GetElement(2), dmin.GetElement(2), q8, bsums, ref acc2, ref min2);
-            Q45KRow<TBits>(w3 + o, p3, d.GetElement(3), dmin.GetElement(3), q8, bsums, ref acc3, ref min3);
+            min0 = Vector256.FusedMultiplyAdd(Q45KMins(p0, bsums), Vector256.Create(dmin.GetElement(0)), min0);
+            min1 = Vector256.FusedMultiplyAdd(Q45KMins(p1, bsums), Vector256.Create(dmin.GetElement(1)), min1);
+            min2 = Vector256.FusedMultiplyAdd(Q45KMins(p2, bsums), Vector256.Create(dmin.GetElement(2)), min2);
+            min3 = Vector256.FusedMultiplyAdd(Q45KMins(p3, bsums), Vector256.Create(dmin.GetElement(3)), min3);
+            acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Q45KRow<TBits>(w0 + o, p0, q8, spreads)), Vector512.Create(d.GetElement(0)), acc0);
+            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Q45KRow<TBits>(w1 + o, p1, q8, spreads)), Vector512.Create(d.GetElement(1)), acc1);
+            acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Q45KRow<TBits>(w2 + o, p2, q8, spreads)), Vector512.Create(d.GetElement(2)), acc2);
+            acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(Q45KRow<TBits>(w3 + o, p3, q8, spreads)), Vector512.Create(d.GetElement(3)), acc3);
         }
 
         y[0] = Vector512.Sum(acc0) - Vector256.Sum(min0);
@@ -303,28 +315,38 @@ internal static unsafe partial class QuantDot
     /// <summary>Type flag of <see cref="DotRows4Q45K{TBits}"/>: Q4_K.</summary>
     private struct FourBit;
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Q45KRow<TBits>(byte* w, Vector128<byte> packed, float d, float dmin, sbyte* q8, Vector256<short> bsums, ref Vector512<float> acc, ref Vector256<float> accMin)
-        where TBits : struct
+    /// <summary>The vpermw indices that spread scales 2c and 2c+1 over the two halves of chunk c.</summary>
+    private struct Q45KSpreads
     {
-        Vector128<short> scales = Vector128.WidenLower(packed).AsInt16();
-        Vector128<short> mins = Vector128.WidenUpper(packed).AsInt16();
-        Vector256<short> minsPaired = Vector256.Create(Sse2.UnpackLow(mins, mins), Sse2.UnpackHigh(mins, mins));
-        accMin = Vector256.FusedMultiplyAdd(Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(bsums, minsPaired)), Vector256.Create(dmin), accMin);
-
-        Vector512<short> scales512 = Vector512.Create(Vector256.Create(scales, scales), Vector256.Create(scales, scales));
-        byte* qs = w + (typeof(TBits) == typeof(FiveBit) ? 48 : 16);
-        Vector256<byte> qh = typeof(TBits) == typeof(FiveBit) ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
-        Vector512<int> sum = Q45KChunk<TBits>(qs, qh, q8, scales512, 0)
-            + Q45KChunk<TBits>(qs, qh, q8, scales512, 1)
-            + Q45KChunk<TBits>(qs, qh, q8, scales512, 2)
-            + Q45KChunk<TBits>(qs, qh, q8, scales512, 3);
-        acc = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(sum), Vector512.Create(d), acc);
+        public Vector512<short> S0, S1, S2, S3;
     }
 
-    // Chunk c (64 quants: sub-blocks 2c and 2c+1) of a Q4_K/Q5_K super-block: Σ scale·Σ u·q8 as 16 int32 lanes.
+    // Σ_j min_j · (block sum of q8 over sub-block j), as eight pairs (the two 16-element halves of each sub-block).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<int> Q45KChunk<TBits>(byte* qs, Vector256<byte> qh, sbyte* q8, Vector512<short> scales512, [ConstantExpected(Min = 0, Max = 3)] int c)
+    private static Vector256<float> Q45KMins(Vector128<byte> packed, Vector256<short> bsums)
+    {
+        Vector128<short> mins = Vector128.WidenUpper(packed).AsInt16();
+        Vector256<short> minsPaired = Vector256.Create(Sse2.UnpackLow(mins, mins), Sse2.UnpackHigh(mins, mins));
+        return Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(bsums, minsPaired));
+    }
+
+    // Σ_j scale_j · Σ u·q8 over a super-block of one row, as 16 int32 lanes.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q45KRow<TBits>(byte* w, Vector128<byte> packed, sbyte* q8, in Q45KSpreads spreads)
+        where TBits : struct
+    {
+        Vector512<short> scales512 = Vector128.WidenLower(packed).AsInt16().ToVector256Unsafe().ToVector512Unsafe();
+        byte* qs = w + (typeof(TBits) == typeof(FiveBit) ? 48 : 16);
+        Vector256<byte> qh = typeof(TBits) == typeof(FiveBit) ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
+        return Q45KChunk<TBits>(qs, qh, q8, Avx512BW.PermuteVar32x16(scales512, spreads.S0), 0)
+            + Q45KChunk<TBits>(qs, qh, q8, Avx512BW.PermuteVar32x16(scales512, spreads.S1), 1)
+            + Q45KChunk<TBits>(qs, qh, q8, Avx512BW.PermuteVar32x16(scales512, spreads.S2), 2)
+            + Q45KChunk<TBits>(qs, qh, q8, Avx512BW.PermuteVar32x16(scales512, spreads.S3), 3);
+    }
+
+    // Chunk c (64 quants: sub-blocks 2c and 2c+1) of a Q4_K/Q5_K super-block, times its spread scales.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Q45KChunk<TBits>(byte* qs, Vector256<byte> qh, sbyte* q8, Vector512<short> scales, [ConstantExpected(Min = 0, Max = 3)] int c)
         where TBits : struct
     {
         Vector256<byte> low = Vector256.Create((byte)0x0F);
@@ -338,14 +360,6 @@ internal static unsafe partial class QuantDot
         }
 
         Vector512<short> products = Avx512BW.MultiplyAddAdjacent(Vector512.Create(lo, hi), Vector512.Load(q8 + (64 * c)));
-        // scales512 holds the eight scales in every 128-bit lane; an in-lane byte shuffle spreads scale 2c over the low
-        // half (the low nibbles) and 2c+1 over the high half.
-        byte lo0 = (byte)(4 * c), hi0 = (byte)((4 * c) + 2);
-        Vector512<byte> spread = Vector512.Create(
-            Vector256.Create(lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1),
-                lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1), lo0, (byte)(lo0 + 1)),
-            Vector256.Create(hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1),
-                hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1), hi0, (byte)(hi0 + 1)));
-        return Avx512BW.MultiplyAddAdjacent(products, Avx512BW.Shuffle(scales512.AsByte(), spread).AsInt16());
+        return Avx512BW.MultiplyAddAdjacent(products, scales);
     }
 }
