@@ -69,6 +69,9 @@ internal sealed class GenerationRun
 
     public ChatFinishReason? FinishReason { get; private set; }
 
+    /// <summary>Seconds from the first generated token to now (0 before it).</summary>
+    public double DecodeSeconds => _decodeStart == 0 ? 0 : Stopwatch.GetElapsedTime(_decodeStart).TotalSeconds;
+
     /// <summary>Makes the session hold the prompt, evaluating only what its history does not share.</summary>
     public void Prefill(CancellationToken cancellationToken)
     {
