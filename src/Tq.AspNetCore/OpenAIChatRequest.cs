@@ -375,6 +375,13 @@ internal sealed partial class OpenAIChatRequest
                 JsonObject function = OpenAIJson.Object(o["function"], "tool_choice.function") ?? throw OpenAIJson.Missing("tool_choice.function");
                 OpenAIJson.RejectUnknown(function, "tool_choice.function", "name");
                 name = OpenAIJson.RequiredString(function, "name", "tool_choice.function.name");
+                if (tools?.Any(t => t.Name == name) != true)
+                {
+                    throw OpenAIJson.InvalidValue("tool_choice.function.name", tools is null
+                        ? "a tool call is required but 'tools' declares none."
+                        : $"the function '{name}' is not among 'tools'.");
+                }
+
                 mode = ChatToolMode.RequireSpecific(name);
                 break;
             default:
@@ -392,11 +399,6 @@ internal sealed partial class OpenAIChatRequest
         if (mode is RequiredChatToolMode && tools is null)
         {
             throw OpenAIJson.InvalidValue("tool_choice", "a tool call is required but 'tools' declares none.");
-        }
-
-        if (name is not null && !tools!.Any(t => t.Name == name))
-        {
-            throw OpenAIJson.InvalidValue("tool_choice.function.name", $"the function '{name}' is not among 'tools'.");
         }
 
         return mode;
