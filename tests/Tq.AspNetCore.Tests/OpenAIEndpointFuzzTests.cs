@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Xunit.Abstractions;
 
 namespace Tq.AspNetCore.Tests;
 
@@ -33,8 +34,13 @@ public sealed class OpenAIEndpointFuzzTests : IClassFixture<EndpointServer>
     ];
 
     private readonly EndpointServer _server;
+    private readonly ITestOutputHelper _output;
 
-    public OpenAIEndpointFuzzTests(EndpointServer server) => _server = server;
+    public OpenAIEndpointFuzzTests(EndpointServer server, ITestOutputHelper output)
+    {
+        _server = server;
+        _output = output;
+    }
 
     [Fact]
     public async Task ChatCompletions_2000MutatedAndRandomBodies_NeverAnswer5xxAndTheServerStillAnswers()
@@ -58,6 +64,7 @@ public sealed class OpenAIEndpointFuzzTests : IClassFixture<EndpointServer>
             }
         });
 
+        _output.WriteLine($"{Bodies} bodies in {clock.Elapsed.TotalSeconds:F1} s: " + string.Join(", ", statuses.GroupBy(s => s).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}")));
         Assert.True(failures.IsEmpty, string.Join("\n", failures.Take(10)));
         Assert.True(statuses.Count(s => s == 200) >= 100, $"too few bodies were valid to reach the engine: {statuses.Count(s => s == 200)}");
         Assert.True(statuses.Count(s => s == 400) >= 1000, $"too few bodies were refused: {statuses.Count(s => s == 400)}");
