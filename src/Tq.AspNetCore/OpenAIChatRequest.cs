@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 
@@ -183,7 +184,7 @@ internal sealed partial class OpenAIChatRequest
         {
             if (JsonNode.Parse(json) is JsonObject)
             {
-                return JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions)!;
+                return JsonSerializer.Deserialize(json, (JsonTypeInfo<Dictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(Dictionary<string, object?>)))!;
             }
         }
         catch (JsonException)
@@ -304,7 +305,7 @@ internal sealed partial class OpenAIChatRequest
                 string? description = OpenAIJson.String(spec["description"], "response_format.json_schema.description");
                 _ = OpenAIJson.Bool(spec["strict"], "response_format.json_schema.strict");
                 JsonObject schema = OpenAIJson.Object(spec["schema"], "response_format.json_schema.schema") ?? throw OpenAIJson.Missing("response_format.json_schema.schema");
-                return ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(schema, AIJsonUtilities.DefaultOptions), name, description);
+                return ChatResponseFormat.ForJsonSchema(Element(schema), name, description);
             default:
                 throw OpenAIJson.InvalidValue("response_format.type", $"'{type}' is not one of 'text', 'json_object' or 'json_schema'.");
         }
@@ -351,7 +352,7 @@ internal sealed partial class OpenAIChatRequest
             string? description = OpenAIJson.String(function["description"], path + ".function.description");
             _ = OpenAIJson.Bool(function["strict"], path + ".function.strict");
             JsonObject parameters = OpenAIJson.Object(function["parameters"], path + ".function.parameters") ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
-            tools.Add(AIFunctionFactory.CreateDeclaration(name, description, JsonSerializer.SerializeToElement(parameters, AIJsonUtilities.DefaultOptions)));
+            tools.Add(AIFunctionFactory.CreateDeclaration(name, description, Element(parameters)));
         }
 
         return tools;
@@ -402,6 +403,13 @@ internal sealed partial class OpenAIChatRequest
         }
 
         return mode;
+    }
+
+    /// <summary>A JSON object of the request as a standalone element (no serializer, so nothing to trim).</summary>
+    private static JsonElement Element(JsonObject node)
+    {
+        using JsonDocument document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.Clone();
     }
 
     [GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 
 namespace Tq.AspNetCore;
@@ -10,7 +11,8 @@ internal static class OpenAIResponses
     /// <summary>Reported as <c>system_fingerprint</c>: the endpoint library's version.</summary>
     public static readonly string SystemFingerprint = "tq-" + (typeof(OpenAIResponses).Assembly.GetName().Version?.ToString(3) ?? "0");
 
-    private static readonly JsonSerializerOptions s_compact = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
+        (JsonTypeInfo<IDictionary<string, object?>>)new JsonSerializerOptions(AIJsonUtilities.DefaultOptions) { WriteIndented = false }.GetTypeInfo(typeof(IDictionary<string, object?>));
 
     public static JsonObject Chunk(string id, long created, string model, JsonObject? delta, ChatFinishReason? finish, bool usageField) 
     {
@@ -81,7 +83,7 @@ internal static class OpenAIResponses
         ["function"] = new JsonObject
         {
             ["name"] = call.Name,
-            ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_compact),
+            ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_arguments),
         },
     };
 
