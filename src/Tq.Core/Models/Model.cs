@@ -30,8 +30,8 @@ public sealed unsafe class Model : IDisposable
     {
         _file = file;
         _ownsFile = ownsFile;
+        Architecture = ModelArchitecture.ForName(file.Metadata.GetString("general.architecture"));
         Info = GgufModelInfo.FromFile(file);
-        Architecture = ModelArchitecture.ForName(Info.Architecture);
         if (Info.HeadCountKv <= 0 || Info.HeadCount % Info.HeadCountKv != 0)
         {
             throw new InvalidDataException($"Model '{file.Path}': {Info.HeadCount} heads cannot be grouped over {Info.HeadCountKv} KV heads.");

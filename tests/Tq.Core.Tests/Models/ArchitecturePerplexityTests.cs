@@ -15,8 +15,6 @@ namespace Tq.Core.Tests.Models;
 /// </summary>
 public sealed class ArchitecturePerplexityTests
 {
-    private const int Context = 256, Chunks = 8;
-
     public static TheoryData<string> ArchModels => new()
     {
         "arch-llama3.gguf", "arch-qwen2.gguf", "arch-qwen2-yarn.gguf", "arch-qwen3.gguf", "arch-qwen3moe.gguf",
@@ -25,29 +23,44 @@ public sealed class ArchitecturePerplexityTests
 
     [Theory]
     [MemberData(nameof(ArchModels))]
-    public void Perplexity_Wikitext256_MatchesLlamaCppPerChunk(string model)
+    public void Perplexity_Wikitext256_MatchesLlamaCppPerChunk(string model) =>
+        AssertMatches(model, TestPaths.Reference("architectures", "perplexity-wikitext-c256.json"), TestPaths.Corpus("wikitext-2-raw", "wiki.test.raw"),
+            context: 256, chunks: 8, batch: 256);
+
+    /// <summary>
+    /// Another text and context, against llama.cpp v0.5.0 run for this test (the command is in the JSON). Batches of
+    /// 64 tokens make the sliding-window layers' rings (window 64 + one batch) wrap many times per chunk.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(ArchModels))]
+    public void Perplexity_TinyStories512InBatchesOf64_MatchesLlamaCppPerChunk(string model) =>
+        AssertMatches(model, Path.Combine(TestPaths.RepoRoot, "tests", "Tq.Core.Tests", "Models", "Reference", "perplexity-tinystories-c512.json"),
+            TestPaths.Corpus("tinystories", "tq-stories-heldout.txt"), context: 512, chunks: 4, batch: 64);
+
+    private static void AssertMatches(string model, string referenceFile, string textFile, int context, int chunks, int batch)
     {
-        double[] expected = Reference(model);
+        double[] expected = Reference(referenceFile, model);
+        Assert.Equal(chunks, expected.Length);
         using Model m = Model.Load(TestPaths.Model(Path.Combine("arch", model)), new ModelOptions { Threads = 2 });
 
-        // llama-perplexity tokenizes the whole file; a prefix far longer than 8 chunks gives the same first tokens.
-        string text = File.ReadAllText(TestPaths.Corpus("wikitext-2-raw", "wiki.test.raw"))[..40_000];
+        // llama-perplexity tokenizes the whole file; a prefix far longer than the chunks gives the same first tokens.
+        string text = File.ReadAllText(textFile)[..40_000];
         int[] tokens = Tokenizer.FromGguf(m.File).Encode(text, addSpecial: true);
-        Assert.True(tokens.Length > Context * Chunks, $"{tokens.Length} tokens");
+        Assert.True(tokens.Length > context * chunks, $"{tokens.Length} tokens");
 
-        PerplexityResult result = PerplexityEvaluator.Evaluate(m, tokens.AsSpan(0, (Context * Chunks) + 1), Context, Chunks, batchSize: Context);
+        PerplexityResult result = PerplexityEvaluator.Evaluate(m, tokens.AsSpan(0, (context * chunks) + 1), context, chunks, batchSize: batch);
 
-        Assert.Equal(Chunks, result.RunningEstimates.Count);
-        for (int c = 0; c < Chunks; c++)
+        Assert.Equal(chunks, result.RunningEstimates.Count);
+        for (int c = 0; c < chunks; c++)
         {
             double relative = Math.Abs(result.RunningEstimates[c] - expected[c]) / expected[c];
             Assert.True(relative < 1e-3, $"{model} chunk {c + 1}: tq {result.RunningEstimates[c]:F4}, llama.cpp {expected[c]:F4} ({relative:P4})");
         }
     }
 
-    private static double[] Reference(string model)
+    private static double[] Reference(string file, string model)
     {
-        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(TestPaths.Reference("architectures", "perplexity-wikitext-c256.json")));
+        using JsonDocument json = JsonDocument.Parse(File.ReadAllText(file));
         JsonElement entry = json.RootElement.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("model").GetString() == model);
         return [.. entry.GetProperty("per_chunk").EnumerateArray().Select(e => e.GetDouble())];
     }
