@@ -124,6 +124,10 @@ internal sealed class KvCacheLayout
         return a.IsSliding ? Math.Min(Capacity, a.SlidingWindow + MaxBatch) : Capacity;
     }
 
+    /// <summary>The layout of only the layers <paramref name="layers"/> (renumbered from 0), same heads, capacity and batch.</summary>
+    public KvCacheLayout Subset(IReadOnlyList<int> layers) =>
+        new(Heads, KvHeads, KeyLength, ValueLength, Capacity, [.. layers.Select(l => Attention[l])], MaxBatch);
+
     private static LayerAttention[] Uniform(int layers, RotaryEmbedding rope, int keyLength)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(layers);

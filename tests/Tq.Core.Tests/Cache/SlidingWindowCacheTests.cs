@@ -93,14 +93,61 @@ public sealed class SlidingWindowCacheTests
     [Theory]
     [InlineData("arch-gemma2.gguf")]
     [InlineData("arch-gemma3.gguf")]
-    public void CompressedCache_SlidingAndSoftCappedModels_StaysCloseToF16(string name)
+    public void Q8Cache_SlidingAndSoftCappedModels_StaysCloseToF16(string name)
     {
-        // The Q8_0 cache masks the window and soft-caps as the F16 one does (it keeps every row: no memory bound there).
+        // Sliding layers in F16 rings, full layers in Q8_0 (soft-capped on gemma2): close to the all-F16 figure.
         using Model model = Gemma(name);
         int[] tokens = Tokens(model, 257);
         double f16 = Perplexity(model, tokens, new KvCacheOptions());
         double q8 = Perplexity(model, tokens, new KvCacheOptions { Kind = KvCacheKind.Q8_0 });
         Assert.True(Math.Abs(q8 - f16) / f16 < 0.02, $"F16 {f16}, Q8_0 {q8}");
+    }
+
+    [Fact]
+    public void TurboQuantCache_Gemma3_SlidingLayersInF16RingsFullLayerCompressed()
+    {
+        using Model model = Gemma("arch-gemma3.gguf");
+        KvCacheOptions options = KvCacheOptions.TurboQuant();
+        using Session session = model.CreateSession(new SessionOptions { ContextLength = 512, BatchSize = 64, KvCache = options });
+        Assert.IsType<SplitKvCache>(session.Cache);
+        KvCacheFootprint footprint = KvCacheFactory.Footprint(session.Cache.Layout, options);
+        Assert.Equal(footprint.BytesFor(512), session.KvCacheBytes);
+
+        // Five rings of 64 + 64 FP16 rows are fixed; only the one global layer grows, at TurboQuant's rate.
+        long ring = 2L * (64 + 64) * sizeof(ushort) * (64 + 64);
+        Assert.True(footprint.FixedBytes >= 5 * ring, $"{footprint.FixedBytes}");
+        Assert.True(footprint.BytesPerToken < 2L * (64 + 64) * sizeof(ushort), $"{footprint.BytesPerToken}");
+        session.Evaluate(Tokens(model, 200));
+        Assert.All(session.Logits.ToArray(), l => Assert.True(float.IsFinite(l)));
+    }
+
+    [Fact]
+    public void CompressedCache_EveryLayerSliding_MasksTheWindowAndCapsLikeF16()
+    {
+        // A layout whose every layer slides stays in one compressed cache, which masks rows before the window itself.
+        var rope = new RotaryEmbedding(RopeStyle.NeoX, 64, 64, 10000, 1);
+        var attention = new LayerAttention(rope, 0.125f, 30f, 16);
+        var layout = new KvCacheLayout(4, 2, 64, 64, 128, [attention, attention], 128);
+        var wide = new KvCacheLayout(4, 2, 64, 64, 128, [attention with { SlidingWindow = 0 }, attention with { SlidingWindow = 0 }], 128);
+        var random = new Random(5);
+        float[] keys = [.. Enumerable.Range(0, 100 * 2 * 64).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] values = [.. Enumerable.Range(0, 100 * 2 * 64).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+        float[] queries = [.. Enumerable.Range(0, 100 * 4 * 64).Select(_ => (float)((random.NextDouble() * 4) - 2))];
+        float[] Attend(KvCacheLayout l, KvCacheOptions o)
+        {
+            using IKvCache cache = KvCacheFactory.Create(l, o);
+            float[] output = new float[100 * 4 * 64];
+            cache.Store(1, 0, 100, keys, keys, values);
+            cache.Attend(1, 0, 100, queries, output, null);
+            return output;
+        }
+
+        var q8 = new KvCacheOptions { Kind = KvCacheKind.Q8_0 };
+        float[] f16 = Attend(layout, new KvCacheOptions()), compressed = Attend(layout, q8), unmasked = Attend(wide, q8);
+        double error = f16.Zip(compressed, (a, b) => Math.Abs(a - b)).Max();
+        double masked = f16.Zip(unmasked, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(error < 0.02, $"Q8_0 vs F16 {error}");
+        Assert.True(masked > 10 * error, $"the window changes the output: {masked} vs {error}");
     }
 
     private static double Perplexity(Model model, int[] tokens, KvCacheOptions cache)
