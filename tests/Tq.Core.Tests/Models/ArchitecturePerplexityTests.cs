@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tq.Core.Gguf;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Tokenization;
@@ -37,11 +38,34 @@ public sealed class ArchitecturePerplexityTests
         AssertMatches(model, Path.Combine(TestPaths.RepoRoot, "tests", "Tq.Core.Tests", "Models", "Reference", "perplexity-tinystories-c512.json"),
             TestPaths.Corpus("tinystories", "tq-stories-heldout.txt"), context: 512, chunks: 4, batch: 64);
 
-    private static void AssertMatches(string model, string referenceFile, string textFile, int context, int chunks, int batch)
+    /// <summary>
+    /// llama.cpp's BOS rule: with <c>tokenizer.ggml.add_bos_token = false</c> (Qwen's vocabularies) the text has no BOS
+    /// and no chunk's first token is replaced by one. Reference: llama-perplexity on arch-qwen3 with that one key added.
+    /// </summary>
+    [Fact]
+    public void Perplexity_VocabularyWithoutBos_LeavesChunksAsTheyAreAsLlamaCpp()
+    {
+        string dir = Directory.CreateTempSubdirectory("tq-nobos-").FullName;
+        try
+        {
+            string path = ArchModelFiles.Rewrite(dir, "arch-qwen3.gguf", b => b.Add("tokenizer.ggml.add_bos_token", GgufValueType.Bool, false));
+            AssertMatches(path, "arch-qwen3-no-bos.gguf", Path.Combine(TestPaths.RepoRoot, "tests", "Tq.Core.Tests", "Models", "Reference", "perplexity-qwen3-no-bos-c256.json"),
+                TestPaths.Corpus("wikitext-2-raw", "wiki.test.raw"), context: 256, chunks: 8, batch: 256);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static void AssertMatches(string model, string referenceFile, string textFile, int context, int chunks, int batch) =>
+        AssertMatches(TestPaths.Model(Path.Combine("arch", model)), model, referenceFile, textFile, context, chunks, batch);
+
+    private static void AssertMatches(string path, string model, string referenceFile, string textFile, int context, int chunks, int batch)
     {
         double[] expected = Reference(referenceFile, model);
         Assert.Equal(chunks, expected.Length);
-        using Model m = Model.Load(TestPaths.Model(Path.Combine("arch", model)), new ModelOptions { Threads = 2 });
+        using Model m = Model.Load(path, new ModelOptions { Threads = 2 });
 
         // llama-perplexity tokenizes the whole file; a prefix far longer than the chunks gives the same first tokens.
         string text = File.ReadAllText(textFile)[..40_000];

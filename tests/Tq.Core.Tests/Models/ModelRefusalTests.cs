@@ -91,26 +91,6 @@ public sealed class ModelRefusalTests : IDisposable
         Assert.DoesNotContain('\n', ex.Message);
     }
 
-    // Copies shared/models/arch/<model> with its metadata (one value optionally replaced) and tensors, plus additions.
-    private string Rewrite(string model, Action<GgufBuilder>? add = null, (string Key, object Value)? replace = null)
-    {
-        using GgufFile source = GgufFile.Open(TestPaths.Model(Path.Combine("arch", model)));
-        var builder = new GgufBuilder();
-        foreach (KeyValuePair<string, GgufValue> entry in source.Metadata)
-        {
-            GgufValue v = entry.Value;
-            object value = replace is { } r && r.Key == entry.Key ? r.Value : v.Value;
-            builder.Add(entry.Key, v.Type, value, v.IsArray ? v.ElementType : GgufValueType.UInt8);
-        }
-
-        foreach (GgufTensorInfo tensor in source.Tensors)
-        {
-            builder.AddTensor(tensor.Name, tensor.Type, [.. tensor.Dimensions], source.GetTensorData(tensor).ToArray());
-        }
-
-        add?.Invoke(builder);
-        string path = Path.Combine(_dir, Guid.NewGuid().ToString("N") + ".gguf");
-        builder.WriteTo(path);
-        return path;
-    }
+    private string Rewrite(string model, Action<GgufBuilder>? add = null, (string Key, object Value)? replace = null) =>
+        ArchModelFiles.Rewrite(_dir, model, add, replace);
 }
