@@ -339,6 +339,7 @@ internal sealed unsafe class F16KvCache : IKvCache
             }
 
             LayerAttention a = Attention;
+            float preScale = a.PreScale, cap = a.SoftCap;
             int ring = Rows;
             ushort* keys = Keys + ((long)kvh * ring * dk);
             ushort* values = Values + ((long)kvh * ring * dv);
@@ -361,7 +362,12 @@ internal sealed unsafe class F16KvCache : IKvCache
                     float m = maxima[i], weightSum = sums[i];
                     for (int r = firstRow; r < visible; r++)
                     {
-                        float s = a.Score(Dot(qi, kBlock + (r * dk), dk));
+                        float s = Dot(qi, kBlock + (r * dk), dk) * preScale;
+                        if (cap != 0)
+                        {
+                            s = cap * MathF.Tanh(s);
+                        }
+
                         float vs = 1;
                         if (s > m)
                         {

@@ -14,15 +14,17 @@ internal sealed class ForwardScratch
         MaxBatch = maxBatch;
         ModelDimensions d = model.Dimensions;
         int dim = d.Dim;
-        int ff = Math.Max(d.FeedForward, d.ExpertFeedForward);
         int used = model.HyperParameters.ExpertUsedCount;
+
+        // An expert's gate/up hold the batch's rows routed to it: at most one per token.
+        int ff = Math.Max(d.FeedForward, d.ExpertFeedForward);
         X = new float[maxBatch * dim];
         Normed = new float[maxBatch * dim];
         Query = new float[maxBatch * d.QDim];
         Key = new float[maxBatch * d.KvDim];
         KeyBeforeRope = new float[maxBatch * d.KvDim];
         Value = new float[maxBatch * d.VDim];
-        Fused = new float[maxBatch * Math.Max(d.QDim + d.KvDim + d.VDim, 2 * d.FeedForward)];
+        Fused = model.HasFusedProjections ? new float[maxBatch * Math.Max(d.QDim + d.KvDim + d.VDim, 2 * d.FeedForward)] : [];
         Attention = new float[maxBatch * d.AttentionDim];
         Projected = new float[maxBatch * dim];
         Gate = new float[maxBatch * ff];
@@ -34,12 +36,10 @@ internal sealed class ForwardScratch
             RouterLogits = new float[maxBatch * d.Experts];
             ExpertIds = new int[maxBatch * used];
             ExpertWeights = new float[maxBatch * used];
-            MoeInput = new float[maxBatch * used * dim];
-            MoeOutput = new float[maxBatch * used * dim];
-            MoeSlots = new int[maxBatch * used];
+            MoeInput = new float[maxBatch * dim];
+            MoeOutput = new float[maxBatch * dim];
+            MoeSlots = new int[maxBatch];
             SlotOutputs = new float[maxBatch * used * dim];
-            Gate = new float[maxBatch * used * ff];
-            Up = new float[maxBatch * used * ff];
         }
     }
 
@@ -64,7 +64,7 @@ internal sealed class ForwardScratch
     /// <summary>Values, [batch][kvHeads·dv].</summary>
     public float[] Value { get; }
 
-    /// <summary>Output of a fused projection (QKV or gate-up) before it is split.</summary>
+    /// <summary>Output of a fused projection (QKV or gate-up) before it is split; empty when no layer has one.</summary>
     public float[] Fused { get; }
 
     /// <summary>Attention output, [batch][heads·dv].</summary>
@@ -73,10 +73,10 @@ internal sealed class ForwardScratch
     /// <summary>A projection back to the model dimension, [batch][dim].</summary>
     public float[] Projected { get; }
 
-    /// <summary>MLP gate, [batch][ff] (MoE: [batch·used][expert ff]).</summary>
+    /// <summary>MLP gate, [batch][ff] (MoE: one expert's rows, [≤ batch][expert ff]).</summary>
     public float[] Gate { get; }
 
-    /// <summary>MLP up, [batch][ff] (MoE: [batch·used][expert ff]).</summary>
+    /// <summary>MLP up, [batch][ff] (MoE: one expert's rows, [≤ batch][expert ff]).</summary>
     public float[] Up { get; }
 
     /// <summary>(cos, sin) per RoPE kind and token of the batch, [kind][batch][table].</summary>

@@ -59,6 +59,7 @@ public sealed unsafe class Model : IDisposable
         }
 
         tensors.EnsureAllUsed();
+        HasFusedProjections = _layers.Any(l => l.FusedQkv is not null || l.FusedGateUp is not null);
 
         // Validates the RoPE settings once, with the longest context.
         _ = CreateCacheLayout(Math.Max(1, Info.ContextLength), 1);
@@ -100,6 +101,9 @@ public sealed unsafe class Model : IDisposable
     internal ModelHyperParameters HyperParameters { get; }
 
     internal ModelDimensions Dimensions { get; }
+
+    /// <summary>Whether a layer has a fused QKV or gate/up matrix (the scratch then holds its unsplit output).</summary>
+    internal bool HasFusedProjections { get; }
 
     /// <summary>Distinct RoPEs across layers (2 when sliding layers have their own base).</summary>
     internal int RopeKinds => HyperParameters.SlidingLayers.Any(s => s) ? 2 : 1;

@@ -128,7 +128,7 @@ public sealed class SlidingWindowCacheTests
         var rope = new RotaryEmbedding(RopeStyle.NeoX, 64, 64, 10000, 1);
         var attention = new LayerAttention(rope, 0.125f, 30f, 16);
         var layout = new KvCacheLayout(4, 2, 64, 64, 128, [attention, attention], 128);
-        var wide = new KvCacheLayout(4, 2, 64, 64, 128, [attention with { SlidingWindow = 0 }, attention with { SlidingWindow = 0 }], 128);
+        var wide = new KvCacheLayout(4, 2, 64, 64, 128, [new LayerAttention(rope, 0.125f, 30f, 0), new LayerAttention(rope, 0.125f, 30f, 0)], 128);
         var random = new Random(5);
         float[] keys = [.. Enumerable.Range(0, 100 * 2 * 64).Select(_ => (float)((random.NextDouble() * 2) - 1))];
         float[] values = [.. Enumerable.Range(0, 100 * 2 * 64).Select(_ => (float)((random.NextDouble() * 2) - 1))];
