@@ -46,7 +46,7 @@ public sealed unsafe class Model : IDisposable
         Dimensions = new ModelDimensions(Info.EmbeddingLength, Info.HeadCount, Info.HeadCountKv, Info.KeyLength, Info.ValueLength,
             Info.FeedForwardLength, HyperParameters.ExpertCount, HyperParameters.ExpertFeedForwardLength);
         var tensors = new TensorLoader(file, Architecture.Name);
-        _ropeFactors = Architecture.LoadRopeFactors(tensors, Info.RopeDimensionCount / 2);
+        _ropeFactors = Architecture.LoadRopeFactors(tensors, HyperParameters, Info.RopeDimensionCount / 2);
         int dim = Info.EmbeddingLength;
         int vocab = Info.VocabularySize;
         _embedding = tensors.Matrix("token_embd.weight", vocab, dim);

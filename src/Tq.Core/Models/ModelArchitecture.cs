@@ -45,7 +45,7 @@ internal abstract class ModelArchitecture
     }
 
     /// <summary>The per-pair RoPE frequency factors the file holds: Llama 3's, or LongRoPE's short and long ones.</summary>
-    public virtual RopeFactors LoadRopeFactors(TensorLoader tensors, int pairs) => default;
+    public virtual RopeFactors LoadRopeFactors(TensorLoader tensors, ModelHyperParameters hp, int pairs) => default;
 
     /// <summary>The tensors of layer <paramref name="layer"/> (llama.cpp's <c>load_arch_tensors</c>).</summary>
     public abstract LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer);
@@ -82,14 +82,66 @@ internal abstract class ModelArchitecture
         return w;
     }
 
-    /// <summary>The pre-norm block of Llama, Qwen and Phi-3: x += attn(norm(x)); x += ffn(norm(x)).</summary>
+    /// <summary>LongRoPE's short and long factors (<c>rope_factors_short/long.weight</c>), each optional.</summary>
+    protected static RopeFactors LongRopeFactors(TensorLoader t, int pairs) =>
+        new(null, t.OptionalVector("rope_factors_short.weight", pairs), t.OptionalVector("rope_factors_long.weight", pairs));
+
+    /// <summary>
+    /// Validates the MoE settings as llama.cpp's softmax-gated <c>build_moe_ffn</c> with normalized weights computes
+    /// them: a file asking for another gating, unnormalized or scaled weights is refused.
+    /// </summary>
+    protected static void ReadSoftmaxExperts(ModelHyperParameters hp, int expertFeedForward)
+    {
+        if (hp.ExpertCount <= 0 || hp.ExpertUsedCount <= 0 || hp.ExpertUsedCount > hp.ExpertCount)
+        {
+            throw hp.Refuse("expert_used_count", $"is {hp.ExpertUsedCount} of {hp.ExpertCount} experts; 1 to expert_count are needed.");
+        }
+
+        if (!hp.Bool("expert_weights_norm", true))
+        {
+            throw hp.Refuse("expert_weights_norm", "is false; this definition normalizes the chosen experts' weights.");
+        }
+
+        if (hp.Int("expert_gating_func", 1) != 1)
+        {
+            throw hp.Refuse("expert_gating_func", "is not softmax (1); this definition routes with a softmax.");
+        }
+
+        if (hp.Float("expert_weights_scale", 0f) is not (0f or 1f))
+        {
+            throw hp.Refuse("expert_weights_scale", "scales expert weights, which this definition does not.");
+        }
+
+        hp.ExpertFeedForwardLength = expertFeedForward;
+    }
+
+    /// <summary>Adds the FFN norm, the router and the stacked gate, up and down projections of every expert.</summary>
+    protected static LayerWeights WithExperts(LayerWeights w, TensorLoader t, ModelDimensions d, int layer)
+    {
+        w.FeedForwardNorm = t.Vector(LayerTensor(layer, "ffn_norm.weight"), d.Dim);
+        w.Router = t.Matrix(LayerTensor(layer, "ffn_gate_inp.weight"), d.Experts, d.Dim);
+        w.ExpertGate = t.Experts(LayerTensor(layer, "ffn_gate_exps.weight"), d.Experts, d.ExpertFeedForward, d.Dim);
+        w.ExpertUp = t.Experts(LayerTensor(layer, "ffn_up_exps.weight"), d.Experts, d.ExpertFeedForward, d.Dim);
+        w.ExpertDown = t.Experts(LayerTensor(layer, "ffn_down_exps.weight"), d.Experts, d.Dim, d.ExpertFeedForward);
+        return w;
+    }
+
+    /// <summary>The pre-norm block of Llama, Qwen and Phi-3: x += attn(norm(x)); x += ffn(norm(x)) (or the experts').</summary>
     protected static void PreNormBlock(ref ForwardPass pass, LayerWeights w, int layer)
     {
         pass.Norm(w.AttentionNorm);
         pass.Attention(w, layer);
         pass.AddToResidual();
         pass.Norm(w.FeedForwardNorm);
-        pass.FeedForward(w, FeedForwardActivation.Silu);
+        if (w.Router is null)
+        {
+            pass.FeedForward(w, FeedForwardActivation.Silu);
+        }
+        else
+        {
+            pass.MixtureOfExperts(w);
+        }
+
         pass.AddToResidual();
     }
 

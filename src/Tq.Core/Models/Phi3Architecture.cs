@@ -22,8 +22,7 @@ internal sealed class Phi3Architecture : ModelArchitecture
     }
 
     /// <inheritdoc />
-    public override RopeFactors LoadRopeFactors(TensorLoader tensors, int pairs) =>
-        new(null, tensors.OptionalVector("rope_factors_short.weight", pairs), tensors.OptionalVector("rope_factors_long.weight", pairs));
+    public override RopeFactors LoadRopeFactors(TensorLoader tensors, ModelHyperParameters hp, int pairs) => LongRopeFactors(tensors, pairs);
 
     /// <inheritdoc />
     public override LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer)

@@ -58,6 +58,28 @@ public sealed class ArchitecturePerplexityTests
         }
     }
 
+    /// <summary>
+    /// Mixtral through llama: arch-qwen3moe turned into a llama with 8 experts (top 2), as the JSON describes, against
+    /// llama-perplexity on the same file: the llama definition's MoE branch and normal RoPE.
+    /// </summary>
+    [Fact]
+    public void Perplexity_LlamaWithExperts_MatchesLlamaCpp()
+    {
+        string dir = Directory.CreateTempSubdirectory("tq-llama-moe-").FullName;
+        try
+        {
+            string path = ArchModelFiles.Rewrite(dir, "arch-qwen3moe.gguf", replace: ("general.architecture", "llama"),
+                renameKey: k => k == "qwen3moe.expert_feed_forward_length" ? null : k.StartsWith("qwen3moe.", StringComparison.Ordinal) ? "llama." + k["qwen3moe.".Length..] : k,
+                keepTensor: t => !t.EndsWith("attn_q_norm.weight", StringComparison.Ordinal) && !t.EndsWith("attn_k_norm.weight", StringComparison.Ordinal));
+            AssertMatches(path, "arch-llama-moe.gguf", Path.Combine(TestPaths.RepoRoot, "tests", "Tq.Core.Tests", "Models", "Reference", "perplexity-llama-moe-c256.json"),
+                TestPaths.Corpus("wikitext-2-raw", "wiki.test.raw"), context: 256, chunks: 8, batch: 256);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void AssertMatches(string model, string referenceFile, string textFile, int context, int chunks, int batch) =>
         AssertMatches(TestPaths.Model(Path.Combine("arch", model)), model, referenceFile, textFile, context, chunks, batch);
 

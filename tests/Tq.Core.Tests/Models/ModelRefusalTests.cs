@@ -54,8 +54,8 @@ public sealed class ModelRefusalTests : IDisposable
     [Fact]
     public void Load_ExpertsOnADenseArchitecture_Refused()
     {
-        string path = Rewrite("arch-llama3.gguf", b => b.Add("llama.expert_count", GgufValueType.UInt32, 8u));
-        AssertRefused(path, "llama.expert_count");
+        string path = Rewrite("arch-qwen3.gguf", b => b.Add("qwen3.expert_count", GgufValueType.UInt32, 8u));
+        AssertRefused(path, "qwen3.expert_count");
     }
 
     [Fact]
