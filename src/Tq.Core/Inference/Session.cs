@@ -100,6 +100,13 @@ public sealed class Session : IDisposable
             common--;
         }
 
+        if (common < _length && !_cache.CanTruncate(common))
+        {
+            // A sliding-window ring has moved past the window before `common`: nothing is reusable.
+            Reset();
+            common = 0;
+        }
+
         Truncate(common);
         Evaluate(prompt[common..], cancellationToken);
         return common;

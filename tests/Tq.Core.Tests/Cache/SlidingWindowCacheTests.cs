@@ -66,7 +66,7 @@ public sealed class SlidingWindowCacheTests
         // Keep 100 tokens, then a different continuation: the sliding ring (64 + 16 rows) no longer holds tokens 36..99.
         int[] prompt = [.. tokens[..100], .. tokens[200..240]];
         Assert.False(session.Cache.CanTruncate(100));
-        session.Prompt(prompt);
+        Assert.Equal(0, session.Prompt(prompt));
         float[] rewound = session.Logits.ToArray();
 
         using Session fresh = model.CreateSession(new SessionOptions { ContextLength = 512, BatchSize = 16 });
@@ -75,6 +75,27 @@ public sealed class SlidingWindowCacheTests
         for (int i = 0; i < expected.Length; i++)
         {
             Assert.True(Math.Abs(rewound[i] - expected[i]) <= 1e-3f * Math.Max(1f, Math.Abs(expected[i])), $"logit {i}: {rewound[i]} vs {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void Truncate_PastTheRing_EvaluatesTheKeptTokensAgain()
+    {
+        using Model model = Gemma("arch-gemma2.gguf");
+        int[] tokens = Tokens(model, 300);
+        using Session session = model.CreateSession(new SessionOptions { ContextLength = 512, BatchSize = 16 });
+        session.Evaluate(tokens);
+        session.Truncate(100);
+        session.Append(tokens[250]);
+        float[] truncated = session.Logits.ToArray();
+
+        using Session fresh = model.CreateSession(new SessionOptions { ContextLength = 512, BatchSize = 16 });
+        fresh.Evaluate([.. tokens[..100], tokens[250]]);
+        float[] expected = fresh.Logits.ToArray();
+        Assert.Equal(101, session.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(truncated[i] - expected[i]) <= 1e-3f * Math.Max(1f, Math.Abs(expected[i])), $"logit {i}: {truncated[i]} vs {expected[i]}");
         }
     }
 
