@@ -45,7 +45,9 @@ internal sealed unsafe class F16KvCache : IKvCache
             _rows[l] = layout.RowsFor(l);
             _keys[l] = GC.AllocateUninitializedArray<Half>(checked(_rows[l] * layout.KvHeads * layout.KeyLength), pinned: true);
             _values[l] = GC.AllocateUninitializedArray<Half>(checked(_rows[l] * layout.KvHeads * layout.ValueLength), pinned: true);
-            AllocatedBytes += (long)_rows[l] * layout.KvHeads * (layout.KeyLength + layout.ValueLength) * sizeof(ushort);
+            long row = (long)layout.KvHeads * (layout.KeyLength + layout.ValueLength) * sizeof(ushort);
+            AllocatedBytes += _rows[l] * row;
+            BytesPerToken += layout.Attention[l].IsSliding ? 0 : row;
         }
     }
 
@@ -59,7 +61,7 @@ internal sealed unsafe class F16KvCache : IKvCache
     public int Length => _length;
 
     /// <summary>Bytes one more token costs: keys and values of the full-attention layers (sliding layers hold a fixed ring).</summary>
-    public long BytesPerToken => (long)Layout.Attention.Count(a => !a.IsSliding) * Layout.KvHeads * (Layout.KeyLength + Layout.ValueLength) * sizeof(ushort);
+    public long BytesPerToken { get; }
 
     /// <inheritdoc />
     public long AllocatedBytes { get; }
