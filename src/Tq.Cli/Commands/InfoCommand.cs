@@ -115,7 +115,7 @@ internal static class InfoCommand
         if (hp.RopeScaling == "longrope" || model.Architecture is Phi3Architecture)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"             LongRoPE factors: {(context > hp.OriginalContext ? "long" : "short")} at the context of {context} (long above {hp.OriginalContext} tokens)"));
+                $"             LongRoPE factors: {(RopeFactors.PaddedContext(context) > hp.OriginalContext ? "long" : "short")} at the context of {context} (long when the context padded to 256 exceeds {hp.OriginalContext}, as llama.cpp)"));
         }
 
         if (layout.HasSlidingLayers)

@@ -80,6 +80,29 @@ public sealed class ArchitecturePerplexityTests
         }
     }
 
+    /// <summary>
+    /// LongRoPE's choice of factors as llama.cpp makes it (the context padded to 256 against the original context):
+    /// ctx 128 on a model trained on 128 takes the long factors; the same file told it was trained on 4,096 takes the
+    /// short ones at ctx 256. Both against llama-perplexity (<c>Reference/perplexity-phi3-longrope-factors.json</c>).
+    /// </summary>
+    [Fact]
+    public void Perplexity_Phi3LongRopeFactorChoice_MatchesLlamaCpp()
+    {
+        string reference = Path.Combine(TestPaths.RepoRoot, "tests", "Tq.Core.Tests", "Models", "Reference", "perplexity-phi3-longrope-factors.json");
+        string wiki = TestPaths.Corpus("wikitext-2-raw", "wiki.test.raw");
+        AssertMatches("arch-phi3-longrope.gguf", reference, wiki, context: 128, chunks: 8, batch: 128);
+        string dir = Directory.CreateTempSubdirectory("tq-phi3-").FullName;
+        try
+        {
+            string path = ArchModelFiles.Rewrite(dir, "arch-phi3-longrope.gguf", replace: ("phi3.rope.scaling.original_context_length", 4096u));
+            AssertMatches(path, "arch-phi3-longrope-orig4096.gguf", reference, wiki, context: 256, chunks: 8, batch: 256);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static void AssertMatches(string model, string referenceFile, string textFile, int context, int chunks, int batch) =>
         AssertMatches(TestPaths.Model(Path.Combine("arch", model)), model, referenceFile, textFile, context, chunks, batch);
 
