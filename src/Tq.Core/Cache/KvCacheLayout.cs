@@ -108,9 +108,6 @@ internal sealed class KvCacheLayout
     /// <summary>Whether any layer attends to a sliding window.</summary>
     public bool HasSlidingLayers => Attention.Any(a => a.IsSliding);
 
-    /// <summary>Whether any layer soft-caps its scores.</summary>
-    public bool HasSoftCap => Attention.Any(a => a.SoftCap != 0);
-
     /// <summary>The index in <see cref="Ropes"/> of layer <paramref name="layer"/>'s rotation.</summary>
     public int RopeIndex(int layer) => _ropeIndex[layer];
 

@@ -145,13 +145,6 @@ internal sealed class ModelHyperParameters
     /// <summary>The full key of <paramref name="suffix"/>, e.g. <c>gemma2.attention.sliding_window</c>.</summary>
     public string Key(string suffix) => string.Create(CultureInfo.InvariantCulture, $"{Info.Architecture}.{suffix}");
 
-    /// <summary>Whether the file holds <c>{arch}.<paramref name="suffix"/></c> (marks it read).</summary>
-    public bool Has(string suffix)
-    {
-        _read.Add(Key(suffix));
-        return _metadata.ContainsKey(Key(suffix));
-    }
-
     /// <summary>Reads an integer key (marks it read).</summary>
     public int Int(string suffix, int defaultValue)
     {
