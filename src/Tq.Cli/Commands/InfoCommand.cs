@@ -70,24 +70,83 @@ internal static class InfoCommand
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"rope         dims {info.RopeDimensionCount}, freq base {info.RopeFreqBase}, scaling {info.RopeScalingType ?? "none"}{(info.RopeScalingFactor > 0 ? $" x{info.RopeScalingFactor}" : string.Empty)}"));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"norm eps     rms {info.RmsNormEpsilon}, layer {info.LayerNormEpsilon}"));
         PrintTokenizer(output, file.Metadata);
-
-        PrintKvMemory(output, info);
-    }
-
-    // Exact bytes from the caches' own accounting (KvCacheFactory.Footprint), per 1,000 tokens and at the full context.
-    internal static void PrintKvMemory(TextWriter output, GgufModelInfo info)
-    {
         if (info.BlockCount <= 0 || info.HeadCountKv <= 0 || info.KeyLength <= 0 || info.ValueLength <= 0)
         {
             return;
         }
 
-        int ropeDims = info.RopeDimensionCount > 0 ? info.RopeDimensionCount : info.KeyLength;
-        var rope = new RotaryEmbedding(RopeStyle.Normal, info.KeyLength, ropeDims, info.RopeFreqBase > 0 ? info.RopeFreqBase : 10000, 1);
         int context = info.ContextLength > 0 ? info.ContextLength : 4096;
-        var per1000 = new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, 1000, rope);
-        var full = new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, context, rope);
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"KV cache     per 1,000 tokens | at the full context of {context} (ratio vs F16); TurboQuant with 4 FP16 sinks and a 14-token FP16 window unless noted"));
+        Model model;
+        try
+        {
+            model = Model.Load(path, new ModelOptions { Threads = 1 });
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidDataException)
+        {
+            // Still worth describing (e.g. to see why): the memory of a plain cache of this shape.
+            output.WriteLine($"engine       refused: {ex.Message}");
+            int ropeDims = info.RopeDimensionCount > 0 ? info.RopeDimensionCount : info.KeyLength;
+            var rope = new RotaryEmbedding(RopeStyle.Normal, info.KeyLength, ropeDims, info.RopeFreqBase > 0 ? info.RopeFreqBase : 10000, 1);
+            PrintKvMemory(output,
+                new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, 1000, rope),
+                new KvCacheLayout(info.BlockCount, info.HeadCount, info.HeadCountKv, info.KeyLength, info.ValueLength, context, rope), context);
+            return;
+        }
+
+        using (model)
+        {
+            PrintDefinition(output, model, context);
+            PrintKvMemory(output, model.CreateCacheLayout(1000, SessionBatch), model.CreateCacheLayout(context, SessionBatch), context);
+        }
+    }
+
+    // The default SessionOptions.BatchSize: a sliding-window layer's F16 ring holds its window plus one batch.
+    private const int SessionBatch = 512;
+
+    // What the architecture definition resolved: RoPE per layer kind, the sliding-window layout, scales, caps, experts.
+    internal static void PrintDefinition(TextWriter output, Model model, int context)
+    {
+        ModelHyperParameters hp = model.HyperParameters;
+        KvCacheLayout layout = model.CreateCacheLayout(context, SessionBatch);
+        string Rope(RotaryEmbedding r) => string.Create(CultureInfo.InvariantCulture,
+            $"base {r.FreqBase}, scale {r.FreqScale}{(r.AttnFactor != 1 ? $", attn factor {r.AttnFactor:G6}" : string.Empty)}{(r.Yarn is { } y ? $", YaRN from {y.OriginalContext} (beta {y.BetaFast}/{y.BetaSlow})" : string.Empty)}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"definition   {model.ArchitectureName}: {model.Architecture.RopeStyle} RoPE, scaling {hp.RopeScaling}; full layers {Rope(layout.Attention.FirstOrDefault(a => !a.IsSliding)?.Rope ?? layout.Rope)}"));
+        if (hp.RopeScaling == "longrope" || model.Architecture is Phi3Architecture)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"             LongRoPE factors: {(RopeFactors.PaddedContext(context) > hp.OriginalContext ? "long" : "short")} at the context of {context} (long when the context padded to 256 exceeds {hp.OriginalContext}, as llama.cpp)"));
+        }
+
+        if (layout.HasSlidingLayers)
+        {
+            LayerAttention sliding = layout.Attention.First(a => a.IsSliding);
+            string pattern = new([.. layout.Attention.Select(a => a.IsSliding ? 'S' : 'F')]);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"SWA          window {sliding.SlidingWindow} on {layout.Attention.Count(a => a.IsSliding)} of {layout.Layers} layers (S sliding, F full: {pattern}); sliding layers {Rope(sliding.Rope)}"));
+        }
+        else
+        {
+            output.WriteLine("SWA          none (every layer attends to the whole context)");
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"attention    {(hp.QueryScale != 0 ? $"queries x{hp.QueryScale:G6}, scores unscaled" : $"scores x1/sqrt({model.KeyLength})")}{(hp.AttentionSoftCap != 0 ? $", soft-cap {hp.AttentionSoftCap}" : string.Empty)}{(hp.FinalSoftCap != 0 ? $"; final logit soft-cap {hp.FinalSoftCap}" : string.Empty)}{(hp.EmbeddingScale != 1 ? $"; embeddings x{hp.EmbeddingScale:G6}" : string.Empty)}"));
+        if (hp.ExpertCount > 0)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"experts      {hp.ExpertCount}, {hp.ExpertUsedCount} used per token (softmax, normalized weights), FFN {hp.ExpertFeedForwardLength} each"));
+        }
+
+        long row = (long)layout.KvHeads * (layout.KeyLength + layout.ValueLength) * sizeof(ushort);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"KV per layer F16: {row} B/token per layer; full layers grow with the context{(layout.HasSlidingLayers ? $", sliding layers keep a ring of window + batch ({layout.RowsFor(layout.Attention.ToList().FindIndex(a => a.IsSliding))} rows = {FormatBytes(layout.RowsFor(layout.Attention.ToList().FindIndex(a => a.IsSliding)) * row)} each at batch {SessionBatch}); compressed kinds keep every row of sliding layers" : string.Empty)}"));
+    }
+
+    // Exact bytes from the caches' own accounting (KvCacheFactory.Footprint), per 1,000 tokens and at the full context.
+    internal static void PrintKvMemory(TextWriter output, KvCacheLayout per1000, KvCacheLayout full, int context)
+    {
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"KV cache     per 1,000 tokens | at the full context of {context} (ratio vs F16 without windows); TurboQuant with 4 FP16 sinks and a 14-token FP16 window unless noted"));
         var settings = new (string Label, KvCacheOptions Options)[]
         {
             ("F16", new KvCacheOptions()),
@@ -107,7 +166,7 @@ internal static class InfoCommand
         {
             KvCacheFootprint a = KvCacheFactory.Footprint(per1000, options), b = KvCacheFactory.Footprint(full, options);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {label,-30} {FormatBytes(a.BytesFor(1000)),11} | {FormatBytes(b.BytesFor(context)),11} ({b.CompressionRatio(context):F2}x), {b.BytesPerToken} B/token past the sinks"));
+                $"  {label,-30} {FormatBytes(a.BytesFor(1000)),11} | {FormatBytes(b.BytesFor(context)),11} ({b.CompressionRatio(context):F2}x), {b.BytesPerToken} B/token past the sinks{(b.FixedBytes > 0 ? $" + {FormatBytes(b.FixedBytes)} fixed" : string.Empty)}"));
         }
     }
 

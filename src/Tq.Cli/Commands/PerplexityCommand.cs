@@ -45,7 +45,7 @@ internal static class PerplexityCommand
         Console.Error.WriteLine($"tq: {Path.GetFileName(textPath)}: {tokens.Length} tokens; context {ctx}, {(chunks > 0 ? chunks : tokens.Length / ctx)} of {tokens.Length / ctx} chunks, {model.Threads} threads");
         var watch = System.Diagnostics.Stopwatch.StartNew();
         PerplexityResult result = PerplexityEvaluator.Evaluate(model, tokens, ctx, chunks, batch,
-            json ? null : (i, ppl) => Console.Out.Write(string.Create(CultureInfo.InvariantCulture, $"[{i}]{ppl:F4},")), cancellationToken);
+            json ? null : (i, ppl) => Console.Out.Write(string.Create(CultureInfo.InvariantCulture, $"[{i}]{ppl:F4},")), tokenizer.AddBos, cancellationToken);
         watch.Stop();
         if (json)
         {

@@ -62,6 +62,8 @@ internal sealed class AttentionProbeKvCache : IKvCache
         _candidate.Commit(length);
     }
 
+    public bool CanTruncate(int length) => _reference.CanTruncate(length) && _candidate.CanTruncate(length);
+
     public void Truncate(int length)
     {
         _reference.Truncate(length);

@@ -124,6 +124,11 @@ internal sealed unsafe class CompressedKvCache : IKvCache
 
         if (preRopeKeys)
         {
+            if (layout.Ropes.Count > 1)
+            {
+                throw new NotSupportedException("Keys compressed before RoPE need one RoPE for every layer; this model rotates its layers differently.");
+            }
+
             RotaryEmbedding rope = layout.Rope;
             _ropeTable = new float[checked(layout.Capacity * rope.TableLength)];
             for (int p = 0; p < layout.Capacity; p++)
@@ -326,6 +331,9 @@ internal sealed unsafe class CompressedKvCache : IKvCache
 
         _length = length;
     }
+
+    /// <inheritdoc />
+    public bool CanTruncate(int length) => length >= 0 && length <= _length;
 
     /// <inheritdoc />
     public void Truncate(int length)
@@ -534,7 +542,6 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         Span<float> partial = scratch.AsSpan(dk + (2 * prepLength) + n + (2 * Math.Max(dk, dv)), dv);
         Span<float> gathered = scratch.AsSpan(dk + (2 * prepLength) + n + (2 * Math.Max(dk, dv)) + dv, GatherRows);
         new ReadOnlySpan<float>(queries + ((long)t * l.Heads * dk) + (h * dk), dk).CopyTo(q);
-        float scale = l.AttentionScale;
 
         // Scores: sinks, then codes, then the recent FP16 rows.
         for (int j = 0; j < sinks; j++)
@@ -577,7 +584,22 @@ internal sealed unsafe class CompressedKvCache : IKvCache
             scores[j] = TensorPrimitives.Dot(q, row[..dk]);
         }
 
-        TensorPrimitives.Multiply(scores, scale, scores);
+        LayerAttention attention = l.Attention[layer];
+        int visibleFrom = attention.FirstVisible(p);
+        if (attention.SoftCap == 0 && visibleFrom == 0)
+        {
+            TensorPrimitives.Multiply(scores, attention.Scale, scores);
+        }
+        else
+        {
+            // A sliding-window layer still stores every row here (its memory is not bounded); rows before the window are masked.
+            scores[..visibleFrom].Fill(float.NegativeInfinity);
+            for (int j = visibleFrom; j < n; j++)
+            {
+                scores[j] = attention.Score(scores[j]);
+            }
+        }
+
         float max = TensorPrimitives.Max(scores);
         TensorPrimitives.Subtract(scores, max, scores);
         TensorPrimitives.Exp(scores, scores);

@@ -27,6 +27,9 @@ internal sealed unsafe class F16KvCache : IKvCache
 
     private readonly Half[][] _keys;
     private readonly Half[][] _values;
+
+    // Rows per layer: the capacity, or a sliding-window layer's ring (window + one batch); position p is row p mod rows.
+    private readonly int[] _rows;
     private int _length;
 
     /// <summary>Allocates the cache for <paramref name="layout"/>.</summary>
@@ -36,10 +39,15 @@ internal sealed unsafe class F16KvCache : IKvCache
         Layout = layout;
         _keys = new Half[layout.Layers][];
         _values = new Half[layout.Layers][];
+        _rows = new int[layout.Layers];
         for (int l = 0; l < layout.Layers; l++)
         {
-            _keys[l] = GC.AllocateUninitializedArray<Half>(checked(layout.Capacity * layout.KvHeads * layout.KeyLength), pinned: true);
-            _values[l] = GC.AllocateUninitializedArray<Half>(checked(layout.Capacity * layout.KvHeads * layout.ValueLength), pinned: true);
+            _rows[l] = layout.RowsFor(l);
+            _keys[l] = GC.AllocateUninitializedArray<Half>(checked(_rows[l] * layout.KvHeads * layout.KeyLength), pinned: true);
+            _values[l] = GC.AllocateUninitializedArray<Half>(checked(_rows[l] * layout.KvHeads * layout.ValueLength), pinned: true);
+            long row = (long)layout.KvHeads * (layout.KeyLength + layout.ValueLength) * sizeof(ushort);
+            AllocatedBytes += _rows[l] * row;
+            BytesPerToken += layout.Attention[l].IsSliding ? 0 : row;
         }
     }
 
@@ -52,11 +60,11 @@ internal sealed unsafe class F16KvCache : IKvCache
     /// <inheritdoc />
     public int Length => _length;
 
-    /// <inheritdoc />
-    public long BytesPerToken => (long)Layout.Layers * Layout.KvHeads * (Layout.KeyLength + Layout.ValueLength) * sizeof(ushort);
+    /// <summary>Bytes one more token costs: keys and values of the full-attention layers (sliding layers hold a fixed ring).</summary>
+    public long BytesPerToken { get; }
 
     /// <inheritdoc />
-    public long AllocatedBytes => BytesPerToken * Layout.Capacity;
+    public long AllocatedBytes { get; }
 
     /// <inheritdoc />
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -75,17 +83,24 @@ internal sealed unsafe class F16KvCache : IKvCache
             throw new ArgumentException($"The values hold {values.Length} floats; {count} × {vRow} are needed.", nameof(values));
         }
 
+        int rows = _rows[layer];
+        if (rows < l.Capacity && count > l.MaxBatch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Layer {layer} keeps a sliding window plus {l.MaxBatch} tokens; {count} cannot be stored at once.");
+        }
+
         Span<Half> k = _keys[layer], v = _values[layer];
         for (int t = 0; t < count; t++)
         {
+            int row = (position + t) % rows;
             for (int h = 0; h < l.KvHeads; h++)
             {
                 TensorPrimitives.ConvertToHalf(
                     keys.Slice((t * kRow) + (h * l.KeyLength), l.KeyLength),
-                    k.Slice(((h * l.Capacity) + position + t) * l.KeyLength, l.KeyLength));
+                    k.Slice(((h * rows) + row) * l.KeyLength, l.KeyLength));
                 TensorPrimitives.ConvertToHalf(
                     values.Slice((t * vRow) + (h * l.ValueLength), l.ValueLength),
-                    v.Slice(((h * l.Capacity) + position + t) * l.ValueLength, l.ValueLength));
+                    v.Slice(((h * rows) + row) * l.ValueLength, l.ValueLength));
             }
         }
     }
@@ -112,14 +127,14 @@ internal sealed unsafe class F16KvCache : IKvCache
         {
             if (Mode == AttentionMode.Flash)
             {
-                var tiled = new FlashTileJob { Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
+                var tiled = new FlashTileJob { Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
                 int items = l.KvHeads * ((count + TileTokens - 1) / TileTokens);
                 WorkerPool.RunOrInline(pool, ref tiled, items);
 
                 return;
             }
 
-            var job = new AttentionJob { Mode = Mode, Layout = l, Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
+            var job = new AttentionJob { Mode = Mode, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
             WorkerPool.RunOrInline(pool, ref job, count * l.Heads);
         }
     }
@@ -133,10 +148,30 @@ internal sealed unsafe class F16KvCache : IKvCache
     }
 
     /// <inheritdoc />
+    public bool CanTruncate(int length)
+    {
+        // A sliding layer's ring still holds the window before `length` only if fewer than a batch of rows moved on.
+        for (int l = 0; l < _rows.Length; l++)
+        {
+            if (_rows[l] < Layout.Capacity && _length - length > _rows[l] - Layout.Attention[l].SlidingWindow)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <inheritdoc />
     public void Truncate(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _length);
+        if (!CanTruncate(length))
+        {
+            throw new ArgumentOutOfRangeException(nameof(length), length, $"The sliding-window rings no longer hold the window before token {length}; reset and evaluate again.");
+        }
+
         _length = length;
     }
 
@@ -268,6 +303,8 @@ internal sealed unsafe class F16KvCache : IKvCache
     private struct FlashTileJob : IParallelJob
     {
         public KvCacheLayout Layout;
+        public LayerAttention Attention;
+        public int Rows;
         public ushort* Keys;
         public ushort* Values;
         public float* Queries;
@@ -303,23 +340,36 @@ internal sealed unsafe class F16KvCache : IKvCache
                 sums[i] = 0;
             }
 
-            ushort* keys = Keys + ((long)kvh * l.Capacity * dk);
-            ushort* values = Values + ((long)kvh * l.Capacity * dv);
+            LayerAttention a = Attention;
+            float preScale = a.PreScale, cap = a.SoftCap;
+            int ring = Rows;
+            ushort* keys = Keys + ((long)kvh * ring * dk);
+            ushort* values = Values + ((long)kvh * ring * dv);
             int end = Position + t1;
-            for (int j0 = 0; j0 < end; j0 += BlockRows)
+            int start = a.FirstVisible(Position + t0);
+            for (int j0 = start; j0 < end;)
             {
-                int rows = Math.Min(BlockRows, end - j0);
-                FloatConversion.HalfToSingle(keys + ((long)j0 * dk), kBlock, rows * dk, SimdPath.Auto);
-                FloatConversion.HalfToSingle(values + ((long)j0 * dv), vBlock, rows * dv, SimdPath.Auto);
+                // A block never crosses the end of a sliding layer's ring.
+                int slot = j0 % ring;
+                int rows = Math.Min(Math.Min(BlockRows, end - j0), ring - slot);
+                FloatConversion.HalfToSingle(keys + ((long)slot * dk), kBlock, rows * dk, SimdPath.Auto);
+                FloatConversion.HalfToSingle(values + ((long)slot * dv), vBlock, rows * dv, SimdPath.Auto);
                 for (int i = 0; i < nq; i++)
                 {
-                    int visible = Math.Min(rows, Position + t0 + (i / group) + 1 - j0);
+                    int queryPosition = Position + t0 + (i / group);
+                    int visible = Math.Min(rows, queryPosition + 1 - j0);
+                    int firstRow = Math.Max(0, a.FirstVisible(queryPosition) - j0);
                     float* qi = q + (i * dk);
                     float* ai = acc + (i * dv);
                     float m = maxima[i], weightSum = sums[i];
-                    for (int r = 0; r < visible; r++)
+                    for (int r = firstRow; r < visible; r++)
                     {
-                        float s = Dot(qi, kBlock + (r * dk), dk) * l.AttentionScale;
+                        float s = Dot(qi, kBlock + (r * dk), dk) * preScale;
+                        if (cap != 0)
+                        {
+                            s = cap * MathF.Tanh(s);
+                        }
+
                         float vs = 1;
                         if (s > m)
                         {
@@ -343,6 +393,8 @@ internal sealed unsafe class F16KvCache : IKvCache
                     maxima[i] = m;
                     sums[i] = weightSum;
                 }
+
+                j0 += rows;
             }
 
             for (int i = 0; i < nq; i++)
@@ -362,6 +414,8 @@ internal sealed unsafe class F16KvCache : IKvCache
     {
         public AttentionMode Mode;
         public KvCacheLayout Layout;
+        public LayerAttention Attention;
+        public int Rows;
         public ushort* Keys;
         public ushort* Values;
         public float* Queries;
@@ -375,7 +429,11 @@ internal sealed unsafe class F16KvCache : IKvCache
             int t = index / l.Heads, h = index % l.Heads;
             int kvh = h / l.GroupSize;
             int dk = l.KeyLength, dv = l.ValueLength;
-            int n = Position + t + 1;
+            LayerAttention a = Attention;
+            int ring = Rows;
+            int end = Position + t + 1;
+            int first = a.FirstVisible(Position + t);
+            int n = end - first;
 
             // scratch: query (dk) | scores (n) | block of converted rows (BlockRows × max(dk, dv))
             int maxD = Math.Max(dk, dv);
@@ -387,22 +445,26 @@ internal sealed unsafe class F16KvCache : IKvCache
             new Span<float>(q, dk).Clear();
             MadRoundHalf(q, query, 1f, dk, accumulate: false);
 
-            ushort* keys = Keys + ((long)kvh * l.Capacity * dk);
+            // Visible positions first..end-1, in blocks that never cross the end of a sliding layer's ring.
+            ushort* keys = Keys + ((long)kvh * ring * dk);
             float max = float.NegativeInfinity;
-            for (int j0 = 0; j0 < n; j0 += BlockRows)
+            for (int j0 = first; j0 < end;)
             {
-                int rows = Math.Min(BlockRows, n - j0);
-                FloatConversion.HalfToSingle(keys + ((long)j0 * dk), block, rows * dk, SimdPath.Auto);
+                int slot = j0 % ring;
+                int rows = Math.Min(Math.Min(BlockRows, end - j0), ring - slot);
+                FloatConversion.HalfToSingle(keys + ((long)slot * dk), block, rows * dk, SimdPath.Auto);
                 for (int r = 0; r < rows; r++)
                 {
-                    float s = Dot(q, block + (r * dk), dk) * l.AttentionScale;
-                    scores[j0 + r] = s;
+                    float s = a.Score(Dot(q, block + (r * dk), dk));
+                    scores[j0 - first + r] = s;
                     max = MathF.Max(max, s);
                 }
+
+                j0 += rows;
             }
 
             var output = new Span<float>(Output + ((long)t * l.Heads * dv) + (h * dv), dv);
-            ushort* values = Values + ((long)kvh * l.Capacity * dv);
+            ushort* values = Values + ((long)kvh * ring * dv);
             if (Mode == AttentionMode.Flash)
             {
                 // ggml's CPU flash attention: online softmax with the value sum kept in FP16 (rounded after every
@@ -410,13 +472,14 @@ internal sealed unsafe class F16KvCache : IKvCache
                 float* acc = block + (BlockRows * maxD);
                 new Span<float>(acc, dv).Clear();
                 float m = float.NegativeInfinity, weightSum = 0;
-                for (int j0 = 0; j0 < n; j0 += BlockRows)
+                for (int j0 = first; j0 < end;)
                 {
-                    int rows = Math.Min(BlockRows, n - j0);
-                    FloatConversion.HalfToSingle(values + ((long)j0 * dv), block, rows * dv, SimdPath.Auto);
+                    int slot = j0 % ring;
+                    int rows = Math.Min(Math.Min(BlockRows, end - j0), ring - slot);
+                    FloatConversion.HalfToSingle(values + ((long)slot * dv), block, rows * dv, SimdPath.Auto);
                     for (int r = 0; r < rows; r++)
                     {
-                        float s = scores[j0 + r];
+                        float s = scores[j0 - first + r];
                         float vs = 1;
                         if (s > m)
                         {
@@ -436,6 +499,8 @@ internal sealed unsafe class F16KvCache : IKvCache
                         MadRoundHalf(acc, block + (r * dv), vs, dv, accumulate: true);
                         weightSum += vs;
                     }
+
+                    j0 += rows;
                 }
 
                 float inverse = 1.0f / weightSum;
@@ -457,15 +522,18 @@ internal sealed unsafe class F16KvCache : IKvCache
 
             float inv = (float)(1.0 / sum);
             output.Clear();
-            for (int j0 = 0; j0 < n; j0 += BlockRows)
+            for (int j0 = first; j0 < end;)
             {
-                int rows = Math.Min(BlockRows, n - j0);
-                FloatConversion.HalfToSingle(values + ((long)j0 * dv), block, rows * dv, SimdPath.Auto);
+                int slot = j0 % ring;
+                int rows = Math.Min(Math.Min(BlockRows, end - j0), ring - slot);
+                FloatConversion.HalfToSingle(values + ((long)slot * dv), block, rows * dv, SimdPath.Auto);
                 for (int r = 0; r < rows; r++)
                 {
-                    float w = (float)(Half)(scores[j0 + r] * inv);
+                    float w = (float)(Half)(scores[j0 - first + r] * inv);
                     TensorPrimitives.MultiplyAdd(new ReadOnlySpan<float>(block + (r * dv), dv), w, output, output);
                 }
+
+                j0 += rows;
             }
         }
     }

@@ -44,6 +44,12 @@ internal interface IKvCache : IDisposable
     /// <summary>Marks tokens up to <paramref name="length"/> as stored in every layer (called after the last layer).</summary>
     void Commit(int length);
 
+    /// <summary>
+    /// Whether <see cref="Truncate"/> to <paramref name="length"/> keeps everything the next tokens attend to (false when
+    /// a sliding-window layer's ring has already overwritten rows of the window before <paramref name="length"/>).
+    /// </summary>
+    bool CanTruncate(int length);
+
     /// <summary>Forgets every token from <paramref name="length"/> on.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="length"/> is negative or past <see cref="Length"/>.</exception>
     void Truncate(int length);

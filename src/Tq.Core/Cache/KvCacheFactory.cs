@@ -10,13 +10,23 @@ internal static class KvCacheFactory
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        return options.Kind switch
+        if (options.Kind != KvCacheKind.F16 && IsSplit(layout))
         {
-            KvCacheKind.F16 => new F16KvCache(layout),
-            KvCacheKind.Q8_0 => new CompressedKvCache(layout, Codecs(layout, layout.KeyLength, _ => 8, false, 0), Codecs(layout, layout.ValueLength, _ => 8, false, 1), 0, 0, false, 0),
-            _ => CreateTurboQuant(layout, options),
-        };
+            return new SplitKvCache(layout, full => CreateUnsplit(full, options));
+        }
+
+        return CreateUnsplit(layout, options);
     }
+
+    // Sliding-window layers (with full ones beside them) keep an F16 ring; compressing only pays on the full layers.
+    private static bool IsSplit(KvCacheLayout layout) => layout.HasSlidingLayers && layout.Attention.Any(a => !a.IsSliding);
+
+    private static IKvCache CreateUnsplit(KvCacheLayout layout, KvCacheOptions options) => options.Kind switch
+    {
+        KvCacheKind.F16 => new F16KvCache(layout),
+        KvCacheKind.Q8_0 => new CompressedKvCache(layout, Codecs(layout, layout.KeyLength, _ => 8, false, 0), Codecs(layout, layout.ValueLength, _ => 8, false, 1), 0, 0, false, 0),
+        _ => CreateTurboQuant(layout, options),
+    };
 
     /// <summary>The exact memory the cache of <paramref name="options"/> would take for <paramref name="layout"/>, without allocating it.</summary>
     public static KvCacheFootprint Footprint(KvCacheLayout layout, KvCacheOptions options)
@@ -24,10 +34,22 @@ internal static class KvCacheFactory
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        long f16 = (long)layout.Layers * layout.KvHeads * (layout.KeyLength + layout.ValueLength) * sizeof(ushort);
+        if (options.Kind != KvCacheKind.F16 && IsSplit(layout))
+        {
+            (int[] sliding, int[] full) = SplitKvCache.Partition(layout);
+            KvCacheFootprint ring = Footprint(layout.Subset(sliding), new KvCacheOptions());
+            KvCacheFootprint rest = Footprint(layout.Subset(full), options);
+            return new KvCacheFootprint(rest.BytesPerToken, rest.FixedBytes + ring.FixedBytes, rest.SinkTokens, rest.F16BytesPerToken + ring.F16BytesPerToken);
+        }
+
+        long f16Row = (long)layout.KvHeads * (layout.KeyLength + layout.ValueLength) * sizeof(ushort);
+        long f16 = layout.Layers * f16Row;
         if (options.Kind == KvCacheKind.F16)
         {
-            return new KvCacheFootprint(f16, 0, 0, f16);
+            // Sliding-window layers hold a fixed ring (window + one batch); only full-attention layers grow per token.
+            int full = layout.Attention.Count(a => !a.IsSliding);
+            long rings = Enumerable.Range(0, layout.Layers).Where(l => layout.Attention[l].IsSliding).Sum(l => layout.RowsFor(l) * f16Row);
+            return new KvCacheFootprint(full * f16Row, rings, 0, f16);
         }
 
         bool tq = options.Kind == KvCacheKind.TurboQuant;

@@ -1,25 +1,29 @@
 using Tq.Core.Models;
+using Tq.Core.Tokenization;
 
 namespace Tq.Core.Inference;
 
 /// <summary>
-/// llama.cpp's <c>llama-perplexity</c> method: the token stream (with BOS) is cut into chunks of the context length;
-/// each chunk is evaluated from an empty cache with its first token replaced by BOS, and only the second half of each
-/// chunk is scored (every token from n_ctx/2 on predicts the next), so each scored token sees at least n_ctx/2 tokens.
+/// llama.cpp's <c>llama-perplexity</c> method: the token stream (with BOS when the vocabulary adds one) is cut into
+/// chunks of the context length; each chunk is evaluated from an empty cache, its first token replaced by BOS only when
+/// the vocabulary's <c>tokenizer.ggml.add_bos_token</c> says so (Qwen's does not: the chunk is left as it is), and only
+/// the second half of each chunk is scored (every token from n_ctx/2 on predicts the next), so each scored token sees
+/// at least n_ctx/2 tokens.
 /// </summary>
 public static class PerplexityEvaluator
 {
     /// <summary>Runs the evaluation.</summary>
     /// <param name="model">The model.</param>
-    /// <param name="tokens">The whole text's tokens, BOS first (as the tokenizer adds it).</param>
+    /// <param name="tokens">The whole text's tokens, as the tokenizer encodes it with special tokens (BOS first if the vocabulary adds one).</param>
     /// <param name="contextLength">Tokens per chunk (llama.cpp <c>-c</c>).</param>
     /// <param name="maxChunks">At most this many chunks (≤ 0: all).</param>
     /// <param name="batchSize">Tokens per forward pass (llama.cpp <c>-b</c>/<c>-ub</c>).</param>
     /// <param name="onChunk">Called after each chunk with its 1-based number and the running perplexity.</param>
     /// <param name="cancellationToken">Stops between batches.</param>
-    /// <exception cref="ArgumentException">Fewer than 2 × <paramref name="contextLength"/> tokens (llama.cpp's requirement), or the model has no BOS.</exception>
+    /// <param name="addBos">Whether each chunk starts with BOS; null (default) follows the vocabulary (<see cref="Tokenizer.AddBos"/>), as llama.cpp.</param>
+    /// <exception cref="ArgumentException">Fewer than 2 × <paramref name="contextLength"/> tokens (llama.cpp's requirement), or BOS is needed and the model has none.</exception>
     public static PerplexityResult Evaluate(Model model, ReadOnlySpan<int> tokens, int contextLength, int maxChunks = 0, int batchSize = 512,
-        Action<int, double>? onChunk = null, CancellationToken cancellationToken = default)
+        Action<int, double>? onChunk = null, bool? addBos = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentOutOfRangeException.ThrowIfLessThan(contextLength, 4);
@@ -29,8 +33,9 @@ public static class PerplexityEvaluator
             throw new ArgumentException($"Perplexity needs at least {2 * contextLength} tokens (2 × context {contextLength}); the text has {tokens.Length}.", nameof(tokens));
         }
 
+        bool withBos = addBos ?? Tokenizer.FromGguf(model.File).AddBos;
         int bos = model.BosTokenId;
-        if (bos < 0)
+        if (withBos && bos < 0)
         {
             throw new ArgumentException("The model declares no BOS token, which the method puts at the start of every chunk.", nameof(model));
         }
@@ -52,7 +57,11 @@ public static class PerplexityEvaluator
         for (int c = 0; c < chunks; c++)
         {
             tokens.Slice(c * contextLength, contextLength).CopyTo(chunk);
-            chunk[0] = bos;
+            if (withBos)
+            {
+                chunk[0] = bos;
+            }
+
             session.Reset();
             session.Evaluate(chunk, logits, cancellationToken);
 

@@ -34,8 +34,9 @@ public sealed class Session : IDisposable
         ContextLength = options.ContextLength > 0 ? options.ContextLength
             : model.TrainedContextLength > 0 ? model.TrainedContextLength
             : throw new ArgumentException("The model declares no context length; set SessionOptions.ContextLength.", nameof(options));
-        _cache = createCache(model.CreateCacheLayout(ContextLength));
-        _scratch = new ForwardScratch(model, Math.Min(options.BatchSize, ContextLength));
+        int batch = Math.Min(options.BatchSize, ContextLength);
+        _cache = createCache(model.CreateCacheLayout(ContextLength, batch));
+        _scratch = new ForwardScratch(model, batch);
         _history = new int[ContextLength];
     }
 
@@ -99,6 +100,13 @@ public sealed class Session : IDisposable
             common--;
         }
 
+        if (common < _length && !_cache.CanTruncate(common))
+        {
+            // A sliding-window ring has moved past the window before `common`: nothing is reusable.
+            Reset();
+            common = 0;
+        }
+
         Truncate(common);
         Evaluate(prompt[common..], cancellationToken);
         return common;
@@ -118,7 +126,10 @@ public sealed class Session : IDisposable
         return GenerateCore(sampler, maxTokens, isEndOfGeneration, cancellationToken);
     }
 
-    /// <summary>Forgets every token from <paramref name="length"/> on; the next evaluation continues from there.</summary>
+    /// <summary>
+    /// Forgets every token from <paramref name="length"/> on; the next evaluation continues from there. When a
+    /// sliding-window layer no longer holds the window before <paramref name="length"/>, the kept tokens are evaluated again.
+    /// </summary>
     public void Truncate(int length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
@@ -129,8 +140,20 @@ public sealed class Session : IDisposable
             return;
         }
 
-        _cache.Truncate(length);
-        _length = length;
+        if (!_cache.CanTruncate(length))
+        {
+            // A sliding-window ring has moved past the window before `length`: rebuild the cache from the history.
+            int[] kept = _history.AsSpan(0, length).ToArray();
+            _cache.Reset();
+            _length = 0;
+            Evaluate(kept, default, CancellationToken.None);
+        }
+        else
+        {
+            _cache.Truncate(length);
+            _length = length;
+        }
+
         _hasLogits = false;
     }
 

@@ -10,8 +10,9 @@ namespace Tq.Core.Models;
 
 /// <summary>
 /// A decoder-only transformer loaded from a GGUF file: its weights stay memory-mapped and immutable, so one model
-/// serves many <see cref="Session"/>s. The forward pass is shared by every supported architecture
-/// (<c>llama</c>, <c>qwen2</c>, <c>phi3</c>); an architecture only chooses RoPE pairing, biases and fused tensors.
+/// serves many <see cref="Session"/>s. The architecture's definition (<see cref="ModelArchitecture"/>: llama, qwen2,
+/// qwen3, qwen3moe, phi3, gemma2, gemma3) reads its hyper-parameters and tensors and wires each layer; the embedding,
+/// the output head and the KV cache are shared.
 /// </summary>
 public sealed unsafe class Model : IDisposable
 {
@@ -21,6 +22,7 @@ public sealed unsafe class Model : IDisposable
     private readonly WeightMatrix _embedding;
     private readonly WeightMatrix _output;
     private readonly float[] _outputNorm;
+    private readonly RopeFactors _ropeFactors;
     private readonly WorkerPool _pool;
     private bool _disposed;
 
@@ -28,58 +30,39 @@ public sealed unsafe class Model : IDisposable
     {
         _file = file;
         _ownsFile = ownsFile;
+        Architecture = ModelArchitecture.ForName(file.Metadata.GetString("general.architecture"));
         Info = GgufModelInfo.FromFile(file);
-        Architecture = ModelArchitecture.ForName(Info.Architecture);
         if (Info.HeadCountKv <= 0 || Info.HeadCount % Info.HeadCountKv != 0)
         {
             throw new InvalidDataException($"Model '{file.Path}': {Info.HeadCount} heads cannot be grouped over {Info.HeadCountKv} KV heads.");
         }
 
-        RmsNormEpsilon = Info.RmsNormEpsilon > 0 ? Info.RmsNormEpsilon : 1e-5f;
-        string? scaling = Info.RopeScalingType;
-        float freqScale = 1f;
-        if (scaling is "linear" || (scaling is null && Info.RopeScalingFactor > 0))
+        if (Info.HeadCountKvPerLayer.Any(h => h != Info.HeadCountKv))
         {
-            freqScale = Info.RopeScalingFactor > 0 ? 1f / Info.RopeScalingFactor : 1f;
-        }
-        else if (scaling is not null and not "none")
-        {
-            throw new NotSupportedException($"RoPE scaling '{scaling}' is not supported; supported: none, linear.");
+            throw new NotSupportedException($"Model '{file.Path}' ({Info.Architecture}) has a different KV head count per layer ('{Info.Architecture}.attention.head_count_kv' is an array), which is not supported.");
         }
 
-        float[]? freqFactors = file.TryGetTensor("rope_freqs.weight", out _) ? Vector("rope_freqs.weight", Info.RopeDimensionCount / 2) : null;
-        Rope = new RotaryEmbedding(Architecture.RopeStyle, Info.KeyLength, Info.RopeDimensionCount, Info.RopeFreqBase, freqScale, freqFactors);
-
+        HyperParameters = ModelHyperParameters.Read(file, Info, Architecture);
+        Dimensions = new ModelDimensions(Info.EmbeddingLength, Info.HeadCount, Info.HeadCountKv, Info.KeyLength, Info.ValueLength,
+            Info.FeedForwardLength, HyperParameters.ExpertCount, HyperParameters.ExpertFeedForwardLength);
+        var tensors = new TensorLoader(file, Architecture.Name);
+        _ropeFactors = Architecture.LoadRopeFactors(tensors, HyperParameters, Info.RopeDimensionCount / 2);
         int dim = Info.EmbeddingLength;
         int vocab = Info.VocabularySize;
-        _embedding = Matrix("token_embd.weight", vocab, dim);
-        _output = file.TryGetTensor("output.weight", out _) ? Matrix("output.weight", vocab, dim) : _embedding;
-        _outputNorm = Vector("output_norm.weight", dim);
-
-        int qDim = HeadCount * KeyLength, kvDim = HeadCountKv * KeyLength, vDim = HeadCountKv * ValueLength;
-        int ff = Info.FeedForwardLength;
+        _embedding = tensors.Matrix("token_embd.weight", vocab, dim);
+        _output = Architecture.HasOutputTensor ? tensors.OptionalMatrix("output.weight", vocab, dim) ?? _embedding : _embedding;
+        _outputNorm = tensors.Vector("output_norm.weight", dim);
         _layers = new LayerWeights[Info.BlockCount];
         for (int i = 0; i < _layers.Length; i++)
         {
-            string N(string suffix) => ModelArchitecture.LayerTensor(i, suffix);
-            bool fusedQkv = Architecture.FusedQkv, fusedGateUp = Architecture.FusedGateUp;
-            _layers[i] = new LayerWeights
-            {
-                AttentionNorm = Vector(N("attn_norm.weight"), dim),
-                Query = fusedQkv ? Matrix(N("attn_qkv.weight"), qDim + kvDim + vDim, dim) : Matrix(N("attn_q.weight"), qDim, dim),
-                Key = fusedQkv ? default : Matrix(N("attn_k.weight"), kvDim, dim),
-                Value = fusedQkv ? default : Matrix(N("attn_v.weight"), vDim, dim),
-                QueryBias = Architecture.HasQkvBias ? Vector(N("attn_q.bias"), qDim) : null,
-                KeyBias = Architecture.HasQkvBias ? Vector(N("attn_k.bias"), kvDim) : null,
-                ValueBias = Architecture.HasQkvBias ? Vector(N("attn_v.bias"), vDim) : null,
-                Output = Matrix(N("attn_output.weight"), dim, HeadCount * ValueLength),
-                FeedForwardNorm = Vector(N("ffn_norm.weight"), dim),
-                Gate = fusedGateUp ? default : Matrix(N("ffn_gate.weight"), ff, dim),
-                Up = Matrix(N("ffn_up.weight"), fusedGateUp ? 2 * ff : ff, dim),
-                Down = Matrix(N("ffn_down.weight"), dim, ff),
-            };
+            _layers[i] = Architecture.LoadLayer(tensors, Dimensions, i);
         }
 
+        tensors.EnsureAllUsed();
+        HasFusedProjections = _layers.Any(l => l.FusedQkv is not null || l.FusedGateUp is not null);
+
+        // Validates the RoPE settings once, with the longest context.
+        _ = CreateCacheLayout(Math.Max(1, Info.ContextLength), 1);
         _pool = new WorkerPool(options.Threads);
     }
 
@@ -115,9 +98,15 @@ public sealed unsafe class Model : IDisposable
 
     internal ModelArchitecture Architecture { get; }
 
-    internal RotaryEmbedding Rope { get; }
+    internal ModelHyperParameters HyperParameters { get; }
 
-    internal float RmsNormEpsilon { get; }
+    internal ModelDimensions Dimensions { get; }
+
+    /// <summary>Whether a layer has a fused QKV or gate/up matrix (the scratch then holds its unsplit output).</summary>
+    internal bool HasFusedProjections { get; }
+
+    /// <summary>Distinct RoPEs across layers (2 when sliding layers have their own base).</summary>
+    internal int RopeKinds => HyperParameters.SlidingLayers.Any(s => s) ? 2 : 1;
 
     internal int HeadCount => Info.HeadCount;
 
@@ -184,9 +173,28 @@ public sealed unsafe class Model : IDisposable
         }
     }
 
-    /// <summary>Creates the KV-cache layout of this model for <paramref name="capacity"/> tokens.</summary>
-    internal KvCacheLayout CreateCacheLayout(int capacity) =>
-        new(LayerCount, HeadCount, HeadCountKv, KeyLength, ValueLength, capacity, Rope);
+    /// <summary>
+    /// Creates the KV-cache layout of this model for a sequence of <paramref name="capacity"/> tokens stored in batches of
+    /// up to <paramref name="maxBatch"/>: each layer's RoPE (LongRoPE factors depend on the context length, as in
+    /// llama.cpp), score scale, soft-cap and sliding window.
+    /// </summary>
+    internal KvCacheLayout CreateCacheLayout(int capacity, int maxBatch = 0)
+    {
+        ModelHyperParameters hp = HyperParameters;
+        float[]? factors = _ropeFactors.For(capacity, hp.OriginalContext);
+        var full = new RotaryEmbedding(Architecture.RopeStyle, KeyLength, Info.RopeDimensionCount, hp.RopeFreqBase, hp.RopeFreqScale, factors, hp.RopeAttnFactor, hp.Yarn);
+        RotaryEmbedding sliding = hp.RopeFreqBaseSwa == hp.RopeFreqBase && hp.RopeFreqScaleSwa == hp.RopeFreqScale ? full
+            : new RotaryEmbedding(Architecture.RopeStyle, KeyLength, Info.RopeDimensionCount, hp.RopeFreqBaseSwa, hp.RopeFreqScaleSwa, factors, hp.RopeAttnFactor, hp.Yarn);
+        float scale = hp.QueryScale != 0 ? 1f : 1.0f / MathF.Sqrt(KeyLength);
+        var attention = new LayerAttention[LayerCount];
+        for (int l = 0; l < attention.Length; l++)
+        {
+            bool slides = hp.SlidingLayers[l] && hp.SlidingWindow > 0;
+            attention[l] = new LayerAttention(slides ? sliding : full, scale, hp.AttentionSoftCap, slides ? hp.SlidingWindow : 0);
+        }
+
+        return new KvCacheLayout(HeadCount, HeadCountKv, KeyLength, ValueLength, capacity, attention, maxBatch);
+    }
 
     /// <summary>
     /// Runs <paramref name="tokens"/> (at most <see cref="ForwardScratch.MaxBatch"/>) at positions
@@ -202,9 +210,8 @@ public sealed unsafe class Model : IDisposable
         ArgumentOutOfRangeException.ThrowIfZero(t, nameof(tokens));
         ArgumentOutOfRangeException.ThrowIfGreaterThan(t, scratch.MaxBatch, nameof(tokens));
         int dim = EmbeddingLength, vocab = VocabularySize;
-        int qDim = HeadCount * KeyLength, kvDim = HeadCountKv * KeyLength, vDim = HeadCountKv * ValueLength;
-        int attnDim = HeadCount * ValueLength, ff = FeedForwardLength;
         WorkerPool pool = _pool;
+        ModelHyperParameters hp = HyperParameters;
 
         long mark = ForwardProfile.Start();
         Span<float> x = scratch.X.AsSpan(0, t * dim);
@@ -219,102 +226,30 @@ public sealed unsafe class Model : IDisposable
             MatMul.GetRow(_embedding, token, x.Slice(i * dim, dim));
         }
 
-        int tableLength = Rope.TableLength;
-        for (int i = 0; i < t; i++)
+        if (hp.EmbeddingScale != 1f)
         {
-            Rope.ComputeTable(position + i, scratch.RopeTables.AsSpan(i * tableLength, tableLength));
+            TensorPrimitives.Multiply(x, hp.EmbeddingScale, x);
+        }
+
+        KvCacheLayout layout = cache.Layout;
+        for (int r = 0; r < layout.Ropes.Count; r++)
+        {
+            RotaryEmbedding rope = layout.Ropes[r];
+            int tableLength = rope.TableLength;
+            for (int i = 0; i < t; i++)
+            {
+                rope.ComputeTable(position + i, scratch.RopeTables.AsSpan(((r * scratch.MaxBatch) + i) * tableLength, tableLength));
+            }
         }
 
         mark = ForwardProfile.Add(ForwardProfile.Stage.Embed, mark);
-        Span<float> normed = scratch.Normed.AsSpan(0, t * dim);
-        Span<float> q = scratch.Query.AsSpan(0, t * qDim);
-        Span<float> k = scratch.Key.AsSpan(0, t * kvDim);
-        Span<float> kPre = scratch.KeyBeforeRope.AsSpan(0, t * kvDim);
-        Span<float> v = scratch.Value.AsSpan(0, t * vDim);
-        Span<float> attn = scratch.Attention.AsSpan(0, t * attnDim);
-        Span<float> projected = scratch.Projected.AsSpan(0, t * dim);
-        Span<float> gate = scratch.Gate.AsSpan(0, t * ff);
-        Span<float> up = scratch.Up.AsSpan(0, t * ff);
-
+        var pass = new ForwardPass(this, scratch, cache, t, position, mark);
         for (int l = 0; l < _layers.Length; l++)
         {
-            LayerWeights w = _layers[l];
-            RmsNorm(x, w.AttentionNorm, normed, t, dim);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
-
-            if (Architecture.FusedQkv)
-            {
-                int fusedDim = qDim + kvDim + vDim;
-                Span<float> fused = scratch.Fused.AsSpan(0, t * fusedDim);
-                MatMul.Multiply(w.Query, normed, fused, t, pool);
-                for (int i = 0; i < t; i++)
-                {
-                    Span<float> row = fused.Slice(i * fusedDim, fusedDim);
-                    row[..qDim].CopyTo(q.Slice(i * qDim, qDim));
-                    row.Slice(qDim, kvDim).CopyTo(kPre.Slice(i * kvDim, kvDim));
-                    row.Slice(qDim + kvDim, vDim).CopyTo(v.Slice(i * vDim, vDim));
-                }
-            }
-            else
-            {
-                MatMul.Multiply(w.Query, normed, q, t, pool);
-                MatMul.Multiply(w.Key, normed, kPre, t, pool);
-                MatMul.Multiply(w.Value, normed, v, t, pool);
-            }
-
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Qkv, mark);
-            if (w.QueryBias is not null)
-            {
-                AddRows(q, w.QueryBias, t);
-                AddRows(kPre, w.KeyBias!, t);
-                AddRows(v, w.ValueBias!, t);
-            }
-
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
-            kPre.CopyTo(k);
-            for (int i = 0; i < t; i++)
-            {
-                ReadOnlySpan<float> table = scratch.RopeTables.AsSpan(i * tableLength, tableLength);
-                Rope.Apply(q.Slice(i * qDim, qDim), HeadCount, table);
-                Rope.Apply(k.Slice(i * kvDim, kvDim), HeadCountKv, table);
-            }
-
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Rope, mark);
-            cache.Store(l, position, t, kPre, k, v);
-            cache.Attend(l, position, t, q, attn, pool);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Attention, mark);
-            MatMul.Multiply(w.Output, attn, projected, t, pool);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.AttentionOutput, mark);
-            TensorPrimitives.Add(x, projected, x);
-
-            RmsNorm(x, w.FeedForwardNorm, normed, t, dim);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
-            if (Architecture.FusedGateUp)
-            {
-                Span<float> fused = scratch.Fused.AsSpan(0, t * 2 * ff);
-                MatMul.Multiply(w.Up, normed, fused, t, pool);
-                for (int i = 0; i < t; i++)
-                {
-                    fused.Slice(2 * i * ff, ff).CopyTo(gate.Slice(i * ff, ff));
-                    fused.Slice((2 * i * ff) + ff, ff).CopyTo(up.Slice(i * ff, ff));
-                }
-            }
-            else
-            {
-                MatMul.Multiply(w.Gate, normed, gate, t, pool);
-                MatMul.Multiply(w.Up, normed, up, t, pool);
-            }
-
-            // SwiGLU: silu(gate)·up, with silu(g) = g·σ(g).
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, mark);
-            TensorMath.SwiGlu(gate, up, gate);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
-            MatMul.Multiply(w.Down, gate, projected, t, pool);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, mark);
-            TensorPrimitives.Add(x, projected, x);
-            mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, mark);
+            Architecture.Block(ref pass, _layers[l], l);
         }
 
+        mark = pass.Mark;
         int first = allLogits ? 0 : t - 1;
         int rows = t - first;
         if (scratch.Logits.Length < rows * vocab)
@@ -322,55 +257,23 @@ public sealed unsafe class Model : IDisposable
             scratch.Logits = new float[rows * vocab];
         }
 
-        Span<float> last = normed[..(rows * dim)];
-        RmsNorm(x[(first * dim)..], _outputNorm, last, rows, dim);
-        MatMul.Multiply(_output, last, scratch.Logits.AsSpan(0, rows * vocab), rows, pool);
+        Span<float> normed = scratch.Normed.AsSpan(0, rows * dim);
+        for (int i = 0; i < rows; i++)
+        {
+            TensorMath.RmsNorm(x.Slice((first + i) * dim, dim), _outputNorm, hp.RmsNormEpsilon, normed.Slice(i * dim, dim));
+        }
+
+        Span<float> logits = scratch.Logits.AsSpan(0, rows * vocab);
+        MatMul.Multiply(_output, normed, logits, rows, pool);
+        if (hp.FinalSoftCap != 0)
+        {
+            // ggml: scale by 1/c, tanh, scale by c.
+            TensorPrimitives.Multiply(logits, 1.0f / hp.FinalSoftCap, logits);
+            TensorPrimitives.Tanh(logits, logits);
+            TensorPrimitives.Multiply(logits, hp.FinalSoftCap, logits);
+        }
+
         cache.Commit(position + t);
         ForwardProfile.Add(ForwardProfile.Stage.Head, mark);
     }
-
-    private void RmsNorm(ReadOnlySpan<float> x, float[] weight, Span<float> destination, int rows, int dim)
-    {
-        for (int i = 0; i < rows; i++)
-        {
-            TensorMath.RmsNorm(x.Slice(i * dim, dim), weight, RmsNormEpsilon, destination.Slice(i * dim, dim));
-        }
-    }
-
-    private static void AddRows(Span<float> rows, float[] bias, int count)
-    {
-        for (int i = 0; i < count; i++)
-        {
-            Span<float> row = rows.Slice(i * bias.Length, bias.Length);
-            TensorPrimitives.Add(row, bias, row);
-        }
-    }
-
-    private WeightMatrix Matrix(string name, int rows, int cols)
-    {
-        GgufTensorInfo tensor = Tensor(name);
-        if (tensor.Dimensions.Count is < 1 or > 2 || tensor.Columns != cols || tensor.Rows != rows)
-        {
-            throw new InvalidDataException($"Tensor '{name}' has shape [{string.Join(", ", tensor.Dimensions)}]; [{cols}, {rows}] was expected.");
-        }
-
-        if (!Dequantizer.IsSupported(tensor.Type))
-        {
-            throw new NotSupportedException($"Tensor '{name}' has type {tensor.Type}, which the kernels do not support.");
-        }
-
-        return new WeightMatrix(tensor.Type, rows, cols, _file.GetTensorPointer(tensor), tensor.ByteSize);
-    }
-
-    private float[] Vector(string name, int length)
-    {
-        WeightMatrix m = Matrix(name, 1, length);
-        float[] values = new float[length];
-        MatMul.GetRow(m, 0, values);
-        return values;
-    }
-
-    private GgufTensorInfo Tensor(string name) =>
-        _file.TryGetTensor(name, out GgufTensorInfo? tensor) ? tensor
-        : throw new InvalidDataException($"Model '{_file.Path}' ({Architecture.Name}) has no tensor '{name}'.");
 }

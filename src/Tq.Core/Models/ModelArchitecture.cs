@@ -3,46 +3,32 @@ using System.Globalization;
 namespace Tq.Core.Models;
 
 /// <summary>
-/// What distinguishes one decoder-only architecture from another for the shared forward pass: RoPE pairing, whether
-/// Q/K/V carry biases, whether Q/K/V and gate/up are fused into one tensor, and the GGUF tensor names.
+/// One decoder-only architecture, as llama.cpp's <c>src/models/&lt;arch&gt;.cpp</c>: the hyper-parameters it reads
+/// (<see cref="ReadHyperParameters"/>), the tensors of a layer, required or optional (<see cref="LoadLayer"/>), and
+/// the block wiring (<see cref="Block"/>) built from the shared pieces of <see cref="ForwardPass"/>. Adding an
+/// architecture is one subclass plus its entry in <see cref="Supported"/>. Anything a file holds that no definition
+/// reads (a metadata key, a tensor) is refused at load.
 /// </summary>
-internal sealed class ModelArchitecture
+internal abstract class ModelArchitecture
 {
-    private ModelArchitecture(string name, RopeStyle ropeStyle, bool qkvBias, bool fusedQkv, bool fusedGateUp)
-    {
-        Name = name;
-        RopeStyle = ropeStyle;
-        HasQkvBias = qkvBias;
-        FusedQkv = fusedQkv;
-        FusedGateUp = fusedGateUp;
-    }
-
-    /// <summary>llama (and llama-shaped models): normal RoPE, separate Q/K/V and gate/up, no biases.</summary>
-    public static ModelArchitecture Llama { get; } = new("llama", RopeStyle.Normal, qkvBias: false, fusedQkv: false, fusedGateUp: false);
-
-    /// <summary>qwen2: NeoX RoPE and biases on Q, K and V.</summary>
-    public static ModelArchitecture Qwen2 { get; } = new("qwen2", RopeStyle.NeoX, qkvBias: true, fusedQkv: false, fusedGateUp: false);
-
-    /// <summary>phi3: NeoX RoPE, one fused QKV matrix and one fused gate/up matrix (gate first).</summary>
-    public static ModelArchitecture Phi3 { get; } = new("phi3", RopeStyle.NeoX, qkvBias: false, fusedQkv: true, fusedGateUp: true);
-
     /// <summary>The supported architectures.</summary>
-    public static IReadOnlyList<ModelArchitecture> Supported { get; } = [Llama, Qwen2, Phi3];
+    public static IReadOnlyList<ModelArchitecture> Supported { get; } =
+    [
+        new LlamaArchitecture(), new Qwen2Architecture(), new Qwen3Architecture(), new Qwen3MoeArchitecture(),
+        new Phi3Architecture(), new Gemma2Architecture(), new Gemma3Architecture(),
+    ];
 
     /// <summary>The <c>general.architecture</c> value.</summary>
-    public string Name { get; }
+    public abstract string Name { get; }
 
     /// <summary>The RoPE pairing.</summary>
-    public RopeStyle RopeStyle { get; }
+    public abstract RopeStyle RopeStyle { get; }
 
-    /// <summary>Q, K and V have bias vectors (<c>attn_q.bias</c>...).</summary>
-    public bool HasQkvBias { get; }
+    /// <summary>Whether layers may be mixtures of experts (<c>expert_count</c> &gt; 0 is refused otherwise).</summary>
+    public virtual bool UsesExperts => false;
 
-    /// <summary>Q, K and V are one matrix <c>attn_qkv.weight</c> (rows: Q, then K, then V).</summary>
-    public bool FusedQkv { get; }
-
-    /// <summary>Gate and up are one matrix <c>ffn_up.weight</c> of 2·FFN rows (gate first).</summary>
-    public bool FusedGateUp { get; }
+    /// <summary>Whether the output head may be its own tensor <c>output.weight</c> (else it is always the embedding).</summary>
+    public virtual bool HasOutputTensor => true;
 
     /// <summary>The architecture named <paramref name="name"/>.</summary>
     /// <exception cref="NotSupportedException">The architecture is not supported; the message lists those that are.</exception>
@@ -52,4 +38,127 @@ internal sealed class ModelArchitecture
 
     /// <summary>The GGUF name of a tensor of layer <paramref name="layer"/>, e.g. <c>blk.3.attn_q.weight</c>.</summary>
     public static string LayerTensor(int layer, string suffix) => string.Create(CultureInfo.InvariantCulture, $"blk.{layer}.{suffix}");
+
+    /// <summary>Reads the architecture's own metadata keys into <paramref name="hp"/> (llama.cpp's <c>load_arch_hparams</c>).</summary>
+    public virtual void ReadHyperParameters(ModelHyperParameters hp)
+    {
+    }
+
+    /// <summary>The per-pair RoPE frequency factors the file holds: Llama 3's, or LongRoPE's short and long ones.</summary>
+    public virtual RopeFactors LoadRopeFactors(TensorLoader tensors, ModelHyperParameters hp, int pairs) => default;
+
+    /// <summary>The tensors of layer <paramref name="layer"/> (llama.cpp's <c>load_arch_tensors</c>).</summary>
+    public abstract LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer);
+
+    /// <summary>Runs layer <paramref name="layer"/> on the pass's residual stream (llama.cpp's graph, one layer).</summary>
+    public abstract void Block(ref ForwardPass pass, LayerWeights w, int layer);
+
+    /// <summary>Attention with separate Q, K and V projections and the output projection, plus optional biases and Q/K norms.</summary>
+    protected static LayerWeights LoadAttention(TensorLoader t, ModelDimensions d, int layer, bool biases, bool qkNorm)
+    {
+        string N(string suffix) => LayerTensor(layer, suffix);
+        return new LayerWeights
+        {
+            AttentionNorm = t.Vector(N("attn_norm.weight"), d.Dim),
+            Query = t.Matrix(N("attn_q.weight"), d.QDim, d.Dim),
+            Key = t.Matrix(N("attn_k.weight"), d.KvDim, d.Dim),
+            Value = t.Matrix(N("attn_v.weight"), d.VDim, d.Dim),
+            QueryBias = biases ? t.Vector(N("attn_q.bias"), d.QDim) : null,
+            KeyBias = biases ? t.Vector(N("attn_k.bias"), d.KvDim) : null,
+            ValueBias = biases ? t.Vector(N("attn_v.bias"), d.VDim) : null,
+            QueryNorm = qkNorm ? t.Vector(N("attn_q_norm.weight"), d.KeyLength) : null,
+            KeyNorm = qkNorm ? t.Vector(N("attn_k_norm.weight"), d.KeyLength) : null,
+            Output = t.Matrix(N("attn_output.weight"), d.Dim, d.AttentionDim),
+        };
+    }
+
+    /// <summary>Adds the FFN norm and the gate, up and down projections of a dense SwiGLU/GeGLU network.</summary>
+    protected static LayerWeights WithFeedForward(LayerWeights w, TensorLoader t, ModelDimensions d, int layer)
+    {
+        w.FeedForwardNorm = t.Vector(LayerTensor(layer, "ffn_norm.weight"), d.Dim);
+        w.Gate = t.Matrix(LayerTensor(layer, "ffn_gate.weight"), d.FeedForward, d.Dim);
+        w.Up = t.Matrix(LayerTensor(layer, "ffn_up.weight"), d.FeedForward, d.Dim);
+        w.Down = t.Matrix(LayerTensor(layer, "ffn_down.weight"), d.Dim, d.FeedForward);
+        return w;
+    }
+
+    /// <summary>LongRoPE's short and long factors (<c>rope_factors_short/long.weight</c>), each optional.</summary>
+    protected static RopeFactors LongRopeFactors(TensorLoader t, int pairs) =>
+        new(null, t.OptionalVector("rope_factors_short.weight", pairs), t.OptionalVector("rope_factors_long.weight", pairs));
+
+    /// <summary>
+    /// Validates the MoE settings as llama.cpp's softmax-gated <c>build_moe_ffn</c> with normalized weights computes
+    /// them: a file asking for another gating, unnormalized or scaled weights is refused.
+    /// </summary>
+    protected static void ReadSoftmaxExperts(ModelHyperParameters hp, int expertFeedForward)
+    {
+        if (hp.ExpertCount <= 0 || hp.ExpertUsedCount <= 0 || hp.ExpertUsedCount > hp.ExpertCount)
+        {
+            throw hp.Refuse("expert_used_count", $"is {hp.ExpertUsedCount} of {hp.ExpertCount} experts; 1 to expert_count are needed.");
+        }
+
+        if (!hp.Bool("expert_weights_norm", true))
+        {
+            throw hp.Refuse("expert_weights_norm", "is false; this definition normalizes the chosen experts' weights.");
+        }
+
+        if (hp.Int("expert_gating_func", 1) != 1)
+        {
+            throw hp.Refuse("expert_gating_func", "is not softmax (1); this definition routes with a softmax.");
+        }
+
+        if (hp.Float("expert_weights_scale", 0f) is not (0f or 1f))
+        {
+            throw hp.Refuse("expert_weights_scale", "scales expert weights, which this definition does not.");
+        }
+
+        hp.ExpertFeedForwardLength = expertFeedForward;
+    }
+
+    /// <summary>Adds the FFN norm, the router and the stacked gate, up and down projections of every expert.</summary>
+    protected static LayerWeights WithExperts(LayerWeights w, TensorLoader t, ModelDimensions d, int layer)
+    {
+        w.FeedForwardNorm = t.Vector(LayerTensor(layer, "ffn_norm.weight"), d.Dim);
+        w.Router = t.Matrix(LayerTensor(layer, "ffn_gate_inp.weight"), d.Experts, d.Dim);
+        w.ExpertGate = t.Experts(LayerTensor(layer, "ffn_gate_exps.weight"), d.Experts, d.ExpertFeedForward, d.Dim);
+        w.ExpertUp = t.Experts(LayerTensor(layer, "ffn_up_exps.weight"), d.Experts, d.ExpertFeedForward, d.Dim);
+        w.ExpertDown = t.Experts(LayerTensor(layer, "ffn_down_exps.weight"), d.Experts, d.Dim, d.ExpertFeedForward);
+        return w;
+    }
+
+    /// <summary>The pre-norm block of Llama, Qwen and Phi-3: x += attn(norm(x)); x += ffn(norm(x)) (or the experts').</summary>
+    protected static void PreNormBlock(ref ForwardPass pass, LayerWeights w, int layer)
+    {
+        pass.Norm(w.AttentionNorm);
+        pass.Attention(w, layer);
+        pass.AddToResidual();
+        pass.Norm(w.FeedForwardNorm);
+        if (w.Router is null)
+        {
+            pass.FeedForward(w, FeedForwardActivation.Silu);
+        }
+        else
+        {
+            pass.MixtureOfExperts(w);
+        }
+
+        pass.AddToResidual();
+    }
+
+    /// <summary>Gemma's sandwich block: x += postnorm(attn(norm(x))); x += postnorm(geglu(norm(x))).</summary>
+    protected static void SandwichBlock(ref ForwardPass pass, LayerWeights w, int layer)
+    {
+        pass.Norm(w.AttentionNorm);
+        pass.Attention(w, layer);
+        pass.AddNormalizedToResidual(w.PostAttentionNorm!);
+        pass.Norm(w.FeedForwardNorm);
+        pass.FeedForward(w, FeedForwardActivation.GeluTanh);
+        pass.AddNormalizedToResidual(w.PostFeedForwardNorm!);
+    }
+
+    /// <summary>Gemma's attention scale: 1/√(dim/heads) for the 27B models (query_pre_attn_scalar), else 1/√(head dim), as llama.cpp.</summary>
+    protected static float GemmaQueryScale(ModelHyperParameters hp, int layersOf27B) =>
+        hp.Info.BlockCount == layersOf27B
+            ? 1.0f / MathF.Sqrt((float)(hp.Info.EmbeddingLength / hp.Info.HeadCount))
+            : 1.0f / MathF.Sqrt(hp.Info.KeyLength);
 }

@@ -123,6 +123,29 @@ internal static class TensorMath
         }
     }
 
+    /// <summary>
+    /// GeGLU as ggml's CPU kernel computes it (<c>ggml_vec_geglu_f32</c>): gelu(gate)·up, with the tanh-approximated
+    /// GELU read from a table of FP16 results indexed by the gate rounded to FP16; gates ≤ −10 give 0 and gates ≥ 10
+    /// pass through. May run in place over either input.
+    /// </summary>
+    public static void GeGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> destination)
+    {
+        if (gate.Length != up.Length)
+        {
+            throw new ArgumentException($"The gate has {gate.Length} elements; up has {up.Length}.", nameof(up));
+        }
+
+        EnsureDestination(gate.Length, destination);
+        float[] table = GeluTable.Values;
+        for (int i = 0; i < gate.Length; i++)
+        {
+            float x = gate[i];
+            destination[i] = x <= -10f ? 0f
+                : x >= 10f ? x * up[i]
+                : table[BitConverter.HalfToUInt16Bits((Half)x)] * up[i];
+        }
+    }
+
     /// <summary>GELU, tanh approximation (ggml's <c>gelu</c>): 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). May run in place.</summary>
     public static void Gelu(ReadOnlySpan<float> x, Span<float> destination)
     {
@@ -193,6 +216,27 @@ internal static class TensorMath
         if (destination.Length < length)
         {
             throw new ArgumentException($"The destination holds {destination.Length} elements; {length} are needed.", nameof(destination));
+        }
+    }
+
+    // ggml_table_gelu_f16: fp16(gelu(x)) for every FP16 x, built once.
+    private static class GeluTable
+    {
+        public static readonly float[] Values = Build();
+
+        private static float[] Build()
+        {
+            const float sqrt2OverPi = 0.79788456080286535587989211986876f;
+            const float coefA = 0.044715f;
+            float[] table = new float[65536];
+            for (int i = 0; i < table.Length; i++)
+            {
+                float x = (float)BitConverter.UInt16BitsToHalf((ushort)i);
+                float g = 0.5f * x * (1.0f + MathF.Tanh(sqrt2OverPi * x * (1.0f + (coefA * x * x))));
+                table[i] = (float)(Half)g;
+            }
+
+            return table;
         }
     }
 }

@@ -43,6 +43,33 @@ public sealed class InfoCommandTests
         Assert.Empty(result.StdErr);
     }
 
+    // Facts of the synthetic files from ../shared/models/arch/README.md: gemma3 has 6 layers, 5 sliding (window 64) to 1
+    // global; 2 KV heads of 64, so the F16 cache grows by 2 x 1 x 2 x 64 x 2 = 512 B per token (the global layer only).
+    [Fact]
+    public void Info_Gemma3_PrintsSlidingWindowLayoutAndBytesPerLayerKind()
+    {
+        CliResult result = TqProcess.Run("info", TestPaths.Model(Path.Combine("arch", "arch-gemma3.gguf")));
+
+        CliAssert.Succeeded(result);
+        string[] lines = result.StdOut.Split('\n');
+        Assert.Contains(lines, l => l.StartsWith("SWA          window 64 on 5 of 6 layers (S sliding, F full: SSSSSF); sliding layers base 10000", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("definition   gemma3: NeoX RoPE, scaling linear; full layers base 1000000", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.StartsWith("KV per layer F16: 512 B/token per layer", StringComparison.Ordinal));
+        string f16 = Assert.Single(lines, l => l.StartsWith("  F16 ", StringComparison.Ordinal));
+        Assert.Contains(", 512 B/token past the sinks + ", f16, StringComparison.Ordinal);
+        Assert.Empty(result.StdErr);
+    }
+
+    [Fact]
+    public void Info_Qwen3Moe_PrintsExperts()
+    {
+        CliResult result = TqProcess.Run("info", TestPaths.Model(Path.Combine("arch", "arch-qwen3moe.gguf")));
+
+        CliAssert.Succeeded(result);
+        Assert.Contains("experts      8, 2 used per token (softmax, normalized weights), FFN 128 each", result.StdOut.Split('\n'));
+        Assert.Contains("SWA          none (every layer attends to the whole context)", result.StdOut.Split('\n'));
+    }
+
     public static TheoryData<string, int> CorruptFiles => new()
     {
         { "header only", 6 },

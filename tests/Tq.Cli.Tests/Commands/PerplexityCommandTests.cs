@@ -36,4 +36,23 @@ public sealed class PerplexityCommandTests
         CliAssert.Succeeded(result);
         Assert.Matches(@"^\[1\]\d+\.\d{4},\[2\]\d+\.\d{4},\nFinal estimate: PPL = \d+\.\d{4} \+/- \d+\.\d{5}\n$", result.StdOut);
     }
+    // The whole path (tokenize the file, chunks, BOS rule, gemma3's sliding layers) against llama-perplexity's own output.
+    [Fact]
+    public void Perplexity_Gemma3Wikitext_MatchesLlamaCppRunningValues()
+    {
+        CliResult result = TqProcess.Run("perplexity", "-m", TestPaths.Model(Path.Combine("arch", "arch-gemma3.gguf")),
+            "-f", TestPaths.Corpus("wikitext-2-raw", "wiki.test.raw"), "-c", "256", "-b", "256", "--chunks", "2", "-t", "2", "--json");
+
+        CliAssert.Succeeded(result);
+        using JsonDocument reference = JsonDocument.Parse(File.ReadAllText(TestPaths.Reference("architectures", "perplexity-wikitext-c256.json")));
+        double[] expected = [.. reference.RootElement.GetProperty("results").EnumerateArray()
+            .Single(r => r.GetProperty("model").GetString() == "arch-gemma3.gguf").GetProperty("per_chunk").EnumerateArray().Take(2).Select(e => e.GetDouble())];
+        using JsonDocument json = JsonDocument.Parse(result.StdOut);
+        double[] running = [.. json.RootElement.GetProperty("running").EnumerateArray().Select(e => e.GetDouble())];
+        Assert.Equal(2, running.Length);
+        for (int c = 0; c < 2; c++)
+        {
+            Assert.True(Math.Abs(running[c] - expected[c]) / expected[c] < 1e-3, $"chunk {c + 1}: tq {running[c]}, llama.cpp {expected[c]}");
+        }
+    }
 }
