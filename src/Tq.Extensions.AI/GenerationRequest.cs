@@ -175,7 +175,7 @@ internal sealed class GenerationRequest
     /// <summary>The start of an answer that can only continue as a tool call, in the model's syntax.</summary>
     private static string ForcedStart(ToolCallFormat format, string? name)
     {
-        string nameJson = name is null ? string.Empty : JsonSerializer.Serialize(name);
+        string nameJson = name is null ? string.Empty : JsonSerializer.Serialize(name, TqJsonContext.Default.String);
         return format switch
         {
             ToolCallFormat.Hermes => name is null ? "<tool_call>\n" : $"<tool_call>\n{{\"name\": {nameJson}, \"arguments\": ",

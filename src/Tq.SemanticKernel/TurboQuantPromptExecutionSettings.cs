@@ -1,5 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 using Microsoft.SemanticKernel;
 using Tq.Extensions.AI;
@@ -18,12 +21,7 @@ namespace Tq.SemanticKernel;
 /// </remarks>
 public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
 {
-    private static readonly JsonSerializerOptions s_readOptions = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        NumberHandling = JsonNumberHandling.AllowReadingFromString,
-        AllowTrailingCommas = true,
-    };
+    private static readonly JsonTypeInfo<object?> s_anyValue = (JsonTypeInfo<object?>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(object));
 
     private int? _maxTokens;
     private float? _temperature;
@@ -119,9 +117,8 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
         TurboQuantPromptExecutionSettings? result;
         try
         {
-            // Serialized as its runtime type, so another connector's strongly typed settings carry over too.
-            string json = JsonSerializer.Serialize(executionSettings, executionSettings.GetType());
-            result = JsonSerializer.Deserialize<TurboQuantPromptExecutionSettings>(json, s_readOptions);
+            string json = ToJson(executionSettings);
+            result = JsonSerializer.Deserialize(json, TurboQuantSettingsJsonContext.Default.TurboQuantPromptExecutionSettings);
         }
         catch (JsonException e)
         {
@@ -134,6 +131,40 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
         result.FunctionChoiceBehavior = executionSettings.FunctionChoiceBehavior;
         return result;
     }
+
+    /// <summary>
+    /// The JSON of any settings: SK's own base type (what prompt templates and most callers give) is written from its
+    /// <see cref="PromptExecutionSettings.ExtensionData"/> without reflection; another connector's settings type is
+    /// serialized as its runtime type, which needs reflection-based JSON and so is refused in trimmed and AOT apps.
+    /// </summary>
+    private static string ToJson(PromptExecutionSettings settings)
+    {
+        if (settings.GetType() == typeof(PromptExecutionSettings))
+        {
+            var json = new JsonObject();
+            foreach (KeyValuePair<string, object> entry in settings.ExtensionData ?? new Dictionary<string, object>())
+            {
+                json[entry.Key] = JsonSerializer.SerializeToNode(entry.Value, s_anyValue);
+            }
+
+            return json.ToJsonString();
+        }
+
+        if (!JsonSerializer.IsReflectionEnabledByDefault)
+        {
+            throw new NotSupportedException(
+                $"Execution settings of type {settings.GetType().Name} cannot be converted without reflection-based JSON (disabled in this app): " +
+                $"pass {nameof(TurboQuantPromptExecutionSettings)} or a plain {nameof(PromptExecutionSettings)}.");
+        }
+
+        return SerializeWithReflection(settings);
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only when reflection-based JSON is enabled (never in trimmed or AOT apps, where the feature switch removes it).")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reached only when reflection-based JSON is enabled (never in trimmed or AOT apps, where the feature switch removes it).")]
+    private static string SerializeWithReflection(PromptExecutionSettings settings) =>
+        // Serialized as its runtime type, so another connector's strongly typed settings carry over too.
+        JsonSerializer.Serialize(settings, settings.GetType());
 
     /// <inheritdoc />
     public override PromptExecutionSettings Clone() => new TurboQuantPromptExecutionSettings
