@@ -35,6 +35,7 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
     private float? _presencePenalty;
     private float? _bitsK;
     private float? _bitsV;
+    private string? _reasoning;
 
     /// <summary>The most tokens to generate.</summary>
     [JsonPropertyName("max_tokens")]
@@ -95,6 +96,15 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
     [JsonPropertyName("bits_v")]
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public float? BitsV { get => _bitsV; set => Set(ref _bitsV, value); }
+
+    /// <summary>
+    /// What to do with a reasoning model's <c>&lt;think&gt;</c> block: <c>"keep"</c> (the default) returns it as
+    /// <see cref="ReasoningContent"/> items (<see cref="StreamingReasoningContent"/> when streaming), apart from the
+    /// answer's text; <c>"hide"</c> drops it. Maps to <see cref="TurboQuantChatClient.ReasoningProperty"/>.
+    /// </summary>
+    [JsonPropertyName("reasoning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reasoning { get => _reasoning; set => Set(ref _reasoning, value); }
 
     /// <summary>
     /// Converts any execution settings to TurboQuant ones: returns the instance itself when it already is one, otherwise
@@ -185,6 +195,7 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
         PresencePenalty = PresencePenalty,
         BitsK = BitsK,
         BitsV = BitsV,
+        Reasoning = Reasoning,
     };
 
     /// <inheritdoc />
@@ -204,7 +215,7 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
 
     /// <summary>
     /// Gives the client's own property types to the values SK's JSON round trip would leave as doubles
-    /// (<c>min_p</c>, <c>repeat_penalty</c>), and drops the bits, which are checked by the service, not sent.
+    /// (<c>min_p</c>, <c>repeat_penalty</c>), names <c>reasoning</c> with the client's key, and drops the bits, which are checked by the service, not sent.
     /// </summary>
     /// <param name="options">The options built for the request.</param>
     protected override void PrepareChatOptionsForRequest(ChatOptions options)
@@ -217,6 +228,12 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
             extra.Remove("bits_v");
             extra.Remove(TurboQuantChatClient.MinPProperty);
             extra.Remove(TurboQuantChatClient.RepeatPenaltyProperty);
+            extra.Remove("reasoning");
+        }
+
+        if (Reasoning is string reasoning)
+        {
+            (options.AdditionalProperties ??= [])[TurboQuantChatClient.ReasoningProperty] = reasoning;
         }
 
         if (MinP is float minP)
