@@ -4,6 +4,7 @@ using Tq.Cli.Commands;
 var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compressed KV cache, and measure them.");
 root.Subcommands.Add(InfoCommand.Create());
 root.Subcommands.Add(ChatCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(PullCommand.Create());
 root.Subcommands.Add(ListCommand.Create());
 root.Subcommands.Add(BenchmarkCommand.Create());

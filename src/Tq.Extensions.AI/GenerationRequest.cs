@@ -11,8 +11,9 @@ namespace Tq.Extensions.AI;
 /// <summary>One request resolved against an engine: the prompt tokens, the sampler settings and the output rules.</summary>
 internal sealed class GenerationRequest
 {
-    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode, JsonElement? jsonSchema, ReasoningOutput reasoning)
+    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode, JsonElement? jsonSchema, string[]? forcedToolNames, ReasoningOutput reasoning)
     {
+        ForcedToolNames = forcedToolNames;
         Reasoning = reasoning;
         JsonSchema = jsonSchema;
         PromptText = promptText;
@@ -45,6 +46,12 @@ internal sealed class GenerationRequest
 
     public bool JsonMode { get; }
 
+    /// <summary>
+    /// When a tool call is required without naming the tool: the declared names, one of which the forced text's
+    /// <c>"name": </c> must be completed with (sampling is constrained to them). Null otherwise.
+    /// </summary>
+    public string[]? ForcedToolNames { get; }
+
     /// <summary>The schema the JSON output must follow (the supported subset), or null.</summary>
     public JsonElement? JsonSchema { get; }
 
@@ -61,11 +68,23 @@ internal sealed class GenerationRequest
             throw new ArgumentException($"ChatOptions.ModelId '{modelId}' names another model; this client serves '{engine.ModelId}'.", nameof(options));
         }
 
+        ArgumentNullException.ThrowIfNull(messages);
+        if (!messages.Any())
+        {
+            throw new ArgumentException("At least one chat message is required.", nameof(messages));
+        }
+
+        if (options?.ToolMode is RequiredChatToolMode && options.Tools is not { Count: > 0 })
+        {
+            throw new ArgumentException("ChatOptions.ToolMode requires a tool call, but ChatOptions.Tools is empty.", nameof(options));
+        }
+
         SamplerOptions sampler = CreateSamplerOptions(engine.Options, client, options);
         Tokenizer tokenizer = engine.Tokenizer;
         ToolCallFormat format = engine.ToolCallFormat;
         IList<AITool>? tools = options?.Tools is { Count: > 0 } t && options.ToolMode is not NoneChatToolMode && format != ToolCallFormat.None ? t : null;
         string forced = string.Empty;
+        string[]? forcedNames = null;
         if (tools is not null && options!.ToolMode is RequiredChatToolMode required)
         {
             if (required.RequiredFunctionName is string name)
@@ -78,6 +97,12 @@ internal sealed class GenerationRequest
             }
 
             forced = ForcedStart(format, required.RequiredFunctionName);
+            if (required.RequiredFunctionName is null && format is ToolCallFormat.Hermes or ToolCallFormat.Prompt or ToolCallFormat.Llama3)
+            {
+                // Any declared tool: the answer is forced up to the name, and the name is sampled among the declared ones.
+                forced += format == ToolCallFormat.Llama3 ? string.Empty : "{\"name\": ";
+                forcedNames = tools.Select(t => t.Name).ToArray();
+            }
         }
 
         string? instructions = options?.Instructions;
@@ -126,7 +151,7 @@ internal sealed class GenerationRequest
         ReasoningOutput reasoning = !ReasoningParser.IsReasoningTemplate(engine.ChatTemplate.Source) || forced.Length > 0
             ? ReasoningOutput.None
             : ReadReasoningOption(options);
-        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json, jsonSchema, reasoning);
+        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json, jsonSchema, forcedNames, reasoning);
     }
 
     /// <summary>The <see cref="TurboQuantChatClient.ReasoningProperty"/> option: "keep" (the default) or "hide"; anything else is refused.</summary>
@@ -182,6 +207,11 @@ internal sealed class GenerationRequest
 
         if (options is not null)
         {
+            if (options.Temperature is float t && (!float.IsFinite(t) || t < 0))
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture, $"ChatOptions.Temperature is {t}; it must be a finite number >= 0 (0 is greedy)."), nameof(options));
+            }
+
             sampler.Temperature = options.Temperature ?? sampler.Temperature;
             sampler.TopP = options.TopP ?? sampler.TopP;
             sampler.TopK = options.TopK ?? sampler.TopK;

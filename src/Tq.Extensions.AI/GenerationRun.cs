@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Tq.Core.Inference;
 using Tq.Core.Sampling;
@@ -22,6 +23,7 @@ internal sealed class GenerationRun
     private readonly Tokenizer _tokenizer;
     private readonly StreamingDecoder _decoder;
     private readonly JsonConstraint? _json;
+    private readonly JsonConstraint? _toolName;
     private readonly float[]? _maskedLogits;
     private readonly long _start;
     private Sampler _sampler;
@@ -36,6 +38,8 @@ internal sealed class GenerationRun
     private bool _emitted;
     private bool _sawCalls;
     private bool _finished;
+    private bool _truncated;
+    private CancellationToken _cancellationToken;
     private long _prefillTicks;
     private long _firstTokenAt;
     private long _decodeStart;
@@ -53,6 +57,15 @@ internal sealed class GenerationRun
         if (request.JsonMode)
         {
             _json = request.JsonSchema is { } schema ? JsonConstraint.For(_tokenizer, schema) : JsonConstraint.For(_tokenizer);
+        }
+
+        if (request.ForcedToolNames is { } names)
+        {
+            _toolName = JsonConstraint.For(_tokenizer, EnumSchema(names));
+        }
+
+        if (_json is not null || _toolName is not null)
+        {
             _maskedLogits = new float[engine.Model.VocabularySize];
         }
 
@@ -70,9 +83,13 @@ internal sealed class GenerationRun
 
     public ChatFinishReason? FinishReason { get; private set; }
 
+    /// <summary>Seconds from the first generated token to now (0 before it).</summary>
+    public double DecodeSeconds => _decodeStart == 0 ? 0 : Stopwatch.GetElapsedTime(_decodeStart).TotalSeconds;
+
     /// <summary>Makes the session hold the prompt, evaluating only what its history does not share.</summary>
     public void Prefill(CancellationToken cancellationToken)
     {
+        _cancellationToken = cancellationToken;
         long t0 = Stopwatch.GetTimestamp();
         int[] prompt = _request.Prompt;
 
@@ -111,6 +128,7 @@ internal sealed class GenerationRun
         }
 
         cancellationToken.ThrowIfCancellationRequested();
+        _cancellationToken = cancellationToken;
         if (_generated > 0)
         {
             int previous = _lastToken;
@@ -122,10 +140,11 @@ internal sealed class GenerationRun
         }
 
         ReadOnlySpan<float> logits = _session.Logits;
-        if (_json is not null)
+        JsonConstraint? constraint = _json ?? (_toolName is { IsComplete: false } ? _toolName : null);
+        if (constraint is not null)
         {
             logits.CopyTo(_maskedLogits);
-            _json.Mask(_maskedLogits, _tokenizer);
+            constraint.Mask(_maskedLogits, _tokenizer);
             logits = _maskedLogits;
         }
 
@@ -144,7 +163,7 @@ internal sealed class GenerationRun
             return Finish(ChatFinishReason.Stop, contents);
         }
 
-        _json?.Accept(token);
+        constraint?.Accept(token);
         if (Process(_decoder.Append(token), contents))
         {
             return true;
@@ -197,6 +216,7 @@ internal sealed class GenerationRun
 
     private bool Finish(ChatFinishReason reason, List<AIContent> contents)
     {
+        _truncated = reason == ChatFinishReason.Length;
         if (Process(_decoder.Flush(), contents))
         {
             return true;
@@ -243,6 +263,30 @@ internal sealed class GenerationRun
 
     private bool Parse(ToolCallParseResult result, List<AIContent> contents)
     {
+        if (result.HasErrors && _truncated)
+        {
+            // The token limit cut a tool call: what was generated comes back as text, with finish reason length.
+            foreach (AIContent content in result.Contents)
+            {
+                if (content is FunctionCallContent)
+                {
+                    _sawCalls = true;
+                    contents.Add(content);
+                }
+                else if (content is TextContent t)
+                {
+                    Emit(t.Text, contents);
+                }
+            }
+
+            foreach (MalformedToolCall cut in result.Errors)
+            {
+                Emit(cut.RawText, contents);
+            }
+
+            return false;
+        }
+
         if (result.HasErrors)
         {
             MalformedToolCall error = result.Errors[0];
@@ -330,6 +374,7 @@ internal sealed class GenerationRun
         _decoder.Reset();
         _stops = new StopSequenceFilter(_request.Stops);
         _json?.Reset();
+        _toolName?.Reset();
         SamplerOptions o = _request.Sampler;
         _sampler = new Sampler(new SamplerOptions
         {
@@ -344,7 +389,27 @@ internal sealed class GenerationRun
             Seed = o.Seed is ulong seed ? seed + (ulong)_attempt : null,
         });
         ResetParser();
-        Prefill(CancellationToken.None);
+        Prefill(_cancellationToken);
+    }
+
+    private static JsonElement EnumSchema(string[] names)
+    {
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("enum");
+            foreach (string name in names)
+            {
+                writer.WriteStringValue(name);
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
+        return document.RootElement.Clone();
     }
 
     private void ResetParser()

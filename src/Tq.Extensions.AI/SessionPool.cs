@@ -4,14 +4,20 @@ using Tq.Core.Models;
 namespace Tq.Extensions.AI;
 
 /// <summary>
-/// The sessions of one model, bounded in number and KV-cache memory. A request rents a session: the idle one that
-/// served the same conversation, else the idle one whose token history shares the longest prefix with the prompt (so
-/// only the new tokens are prefilled), else a new one while under the bound, else the least recently used idle one
-/// (its cache is reused from scratch). When every session is busy, requests wait (cancellable) for one to be returned.
+/// The sessions of one model, bounded in number and KV-cache memory, and the one place of their lifecycle. A request
+/// rents a session: the idle one that served the same conversation, else the idle one that shares most of its history
+/// with the prompt (so only the new tokens are prefilled), else an empty or new one while under the bound, else the
+/// idle one sharing the longest prefix, else the least recently used (its cache is reused from scratch). A warm
+/// session of another conversation is not taken for a prefix as short as the BOS token while there is room. When every
+/// session is busy, requests wait (cancellable) for one to be returned.
 /// </summary>
 /// <remarks>
-/// Invariant: busy ≤ <see cref="MaxSessions"/> (a semaphore) and busy + idle ≤ <see cref="MaxSessions"/>, so a request
-/// that passed the semaphore always finds an idle session or room for a new one.
+/// <para>Invariant: busy ≤ <see cref="MaxSessions"/> (a semaphore) and busy + idle ≤ <see cref="MaxSessions"/>, so a request
+/// that passed the semaphore always finds an idle session or room for a new one.</para>
+/// <para>Shutdown: every call into a session's forward pass runs inside <see cref="Enter"/>. <see cref="Dispose"/>
+/// cancels <see cref="ShutdownToken"/> (running generations stop at their next token or prefill batch), waits until no
+/// call is inside, then frees every session, busy ones included; a later <see cref="Enter"/> throws
+/// <see cref="ObjectDisposedException"/>, so nothing ever reads a freed cache or unmapped weights.</para>
 /// </remarks>
 internal sealed class SessionPool : IDisposable
 {
@@ -21,7 +27,11 @@ internal sealed class SessionPool : IDisposable
     private readonly List<PooledSession> _idle = [];
     private readonly List<PooledSession> _all = [];
     private readonly object _lock = new();
+    private readonly CancellationTokenSource _shutdown = new();
     private int _live;
+    private int _waiting;
+    private int _active;
+    private int _closing;
     private long _clock;
     private bool _disposed;
 
@@ -70,6 +80,26 @@ internal sealed class SessionPool : IDisposable
     /// <summary>KV-cache bytes of one session at full context (the bound <c>MaxKvCacheBytes</c> is checked against).</summary>
     public long BytesPerSession { get; }
 
+    /// <summary>Requests waiting for a free session.</summary>
+    public int Waiting => Volatile.Read(ref _waiting);
+
+    /// <summary>Cancelled when the pool shuts down: every generation runs on a token linked to it.</summary>
+    public CancellationToken ShutdownToken => _shutdown.Token;
+
+    /// <summary>Marks a call into a session's forward pass; dispose the scope when it returns.</summary>
+    /// <exception cref="ObjectDisposedException">The pool is shutting down.</exception>
+    public EngineScope Enter()
+    {
+        Interlocked.Increment(ref _active);
+        if (Volatile.Read(ref _closing) != 0)
+        {
+            Interlocked.Decrement(ref _active);
+            throw new ObjectDisposedException(nameof(TurboQuantEngine), "The engine was disposed while the request was running.");
+        }
+
+        return new EngineScope(this);
+    }
+
     /// <summary>Live sessions, busy sessions and their KV-cache bytes.</summary>
     public (int Live, int Busy, long Bytes) Snapshot()
     {
@@ -89,40 +119,23 @@ internal sealed class SessionPool : IDisposable
     /// <exception cref="OperationCanceledException">Cancelled while waiting.</exception>
     public async ValueTask<PooledSession> RentAsync(string? conversationId, int[] prompt, CancellationToken cancellationToken)
     {
-        await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _closing) != 0, this);
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            await _slots.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
+        }
+
         try
         {
             lock (_lock)
             {
                 ObjectDisposedException.ThrowIf(_disposed, this);
-                int best = -1, bestPrefix = 0;
-                for (int i = 0; i < _idle.Count; i++)
-                {
-                    PooledSession candidate = _idle[i];
-                    if (conversationId is not null && candidate.ConversationId == conversationId)
-                    {
-                        best = i;
-                        break;
-                    }
-
-                    int prefix = prompt.AsSpan().CommonPrefixLength(candidate.Session.Tokens);
-                    if (prefix > bestPrefix)
-                    {
-                        best = i;
-                        bestPrefix = prefix;
-                    }
-                }
-
-                if (best < 0)
-                {
-                    // No shared prefix: an empty session costs nothing to take; at the bound, evict the least recently
-                    // used one (the list is kept in return order).
-                    best = _idle.FindIndex(p => p.Session.Length == 0);
-                    if (best < 0 && _live == MaxSessions && _idle.Count > 0)
-                    {
-                        best = 0;
-                    }
-                }
+                int best = Choose(conversationId, prompt);
 
                 if (best >= 0)
                 {
@@ -161,6 +174,50 @@ internal sealed class SessionPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// The idle session to take, or -1 for a new one. A session that keeps at least half of its history for this
+    /// prompt is a continuation; taking one that keeps less would wipe another conversation's warm cache, so that
+    /// happens only at the bound.
+    /// </summary>
+    private int Choose(string? conversationId, int[] prompt)
+    {
+        int continuation = -1, continuationPrefix = 0, partial = -1, partialPrefix = 0;
+        for (int i = 0; i < _idle.Count; i++)
+        {
+            PooledSession candidate = _idle[i];
+            if (conversationId is not null && candidate.ConversationId == conversationId)
+            {
+                return i;
+            }
+
+            int prefix = prompt.AsSpan().CommonPrefixLength(candidate.Session.Tokens);
+            if (prefix > 0 && prefix * 2 >= candidate.Session.Length && prefix > continuationPrefix)
+            {
+                continuation = i;
+                continuationPrefix = prefix;
+            }
+            else if (prefix > partialPrefix)
+            {
+                partial = i;
+                partialPrefix = prefix;
+            }
+        }
+
+        if (continuation >= 0)
+        {
+            return continuation;
+        }
+
+        int empty = _idle.FindIndex(p => p.Session.Length == 0);
+        if (empty >= 0 || _live < MaxSessions)
+        {
+            return empty;
+        }
+
+        // At the bound: the longest shared prefix, else the least recently used (the list is kept in return order).
+        return partial >= 0 ? partial : (_idle.Count > 0 ? 0 : -1);
+    }
+
     /// <summary>Gives a session back for reuse by later requests.</summary>
     public void Return(PooledSession session, string? conversationId)
     {
@@ -195,14 +252,19 @@ internal sealed class SessionPool : IDisposable
     /// <summary>Drops a session whose state is unknown (e.g. an exception inside a forward pass).</summary>
     public void Discard(PooledSession session)
     {
+        bool disposed;
         lock (_lock)
         {
+            disposed = _disposed;
             _live--;
             _all.Remove(session);
         }
 
         session.Session.Dispose();
-        _slots.Release();
+        if (!disposed)
+        {
+            _slots.Release();
+        }
     }
 
     /// <summary>Forgets the idle sessions' histories (their caches stay allocated).</summary>
@@ -218,26 +280,42 @@ internal sealed class SessionPool : IDisposable
         }
     }
 
-    /// <summary>Releases the idle sessions; busy ones are released when returned.</summary>
+    /// <summary>
+    /// Cancels the running generations, waits until none is inside the forward pass (each stops within one token or
+    /// prefill batch), then frees every session, busy ones included.
+    /// </summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
+        {
+            return;
+        }
+
+        _shutdown.Cancel();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _active) != 0)
+        {
+            spin.SpinOnce(sleep1Threshold: 20);
+        }
+
         lock (_lock)
         {
-            if (_disposed)
-            {
-                return;
-            }
-
             _disposed = true;
             TurboQuantTelemetry.Unregister(this);
-            foreach (PooledSession session in _idle)
+            foreach (PooledSession session in _all)
             {
-                _all.Remove(session);
                 session.Session.Dispose();
             }
 
-            _live -= _idle.Count;
+            _all.Clear();
             _idle.Clear();
+            _live = 0;
         }
+    }
+
+    /// <summary>The span of one call into the forward pass (see <see cref="Enter"/>).</summary>
+    internal readonly struct EngineScope(SessionPool pool) : IDisposable
+    {
+        public void Dispose() => Interlocked.Decrement(ref pool._active);
     }
 }

@@ -19,7 +19,9 @@ namespace Tq.Extensions.AI;
 /// reused. The conversation id is only an affinity hint: history is not stored, every request carries its messages,
 /// and responses leave <see cref="ChatResponse.ConversationId"/> null.</para>
 /// <para>Generation runs on the thread that enumerates the stream; cancellation is checked before every token (and
-/// between prefill batches).</para>
+/// between prefill batches). Disposing the engine cancels running streams: they end with
+/// <see cref="OperationCanceledException"/> or <see cref="ObjectDisposedException"/>. An enumerator abandoned without
+/// disposal gives its session back to the pool once it is garbage-collected.</para>
 /// <para>Honoured <see cref="ChatOptions.AdditionalProperties"/>: <c>min_p</c> and <c>repeat_penalty</c> (floats),
 /// <see cref="ReasoningProperty"/> (<c>"keep"</c> or <c>"hide"</c> a reasoning model's <c>&lt;think&gt;</c> block).
 /// <see cref="ChatOptions.RawRepresentationFactory"/> may return a <see cref="Tq.Core.Sampling.SamplerOptions"/> to start from.</para>
@@ -122,19 +124,35 @@ public sealed class TurboQuantChatClient : IChatClient
         using Activity? activity = TurboQuantTelemetry.Source.StartActivity("tq.generate", ActivityKind.Internal);
         activity?.SetTag("gen_ai.request.model", engine.ModelId);
         SessionPool pool = engine.Sessions;
-        PooledSession lease = await pool.RentAsync(options?.ConversationId, request.Prompt, cancellationToken).ConfigureAwait(false);
+        SessionLease lease = await SessionLease.RentAsync(pool, options?.ConversationId, request.Prompt, cancellationToken).ConfigureAwait(false);
         TurboQuantTelemetry.SessionWait.Record(Stopwatch.GetElapsedTime(start).TotalSeconds);
         string responseId = "chatcmpl-" + Guid.NewGuid().ToString("N");
         string messageId = "msg-" + Guid.NewGuid().ToString("N");
         DateTimeOffset created = DateTimeOffset.UtcNow;
+        CancellationToken token = lease.Token;
         GenerationRun? run = null;
         try
         {
             run = new GenerationRun(engine, request, lease.Session, start);
-            run.Prefill(cancellationToken);
-            List<AIContent> contents = [];
-            while (run.Step(contents, cancellationToken))
+            using (pool.Enter())
             {
+                run.Prefill(token);
+            }
+
+            List<AIContent> contents = [];
+            while (true)
+            {
+                bool more;
+                using (pool.Enter())
+                {
+                    more = run.Step(contents, token);
+                }
+
+                if (!more)
+                {
+                    break;
+                }
+
                 if (contents.Count > 0)
                 {
                     yield return Update(contents);
@@ -155,14 +173,12 @@ public sealed class TurboQuantChatClient : IChatClient
         }
         finally
         {
-            if (run is null || run.Consistent)
+            if (run is not null)
             {
-                pool.Return(lease, options?.ConversationId);
+                engine.Record(run);
             }
-            else
-            {
-                pool.Discard(lease);
-            }
+
+            lease.Release(run is null || run.Consistent, options?.ConversationId);
         }
 
         ChatResponseUpdate Update(List<AIContent> contents) => new(ChatRole.Assistant, contents)

@@ -24,7 +24,14 @@ public sealed class TurboQuantEngine : IDisposable
 {
     private readonly ILogger _logger;
     private readonly Lazy<LoadedState> _state;
-    private bool _disposed;
+    private readonly object _lifecycle = new();
+    private LoadedState? _loaded;
+    private volatile bool _disposed;
+    private long _completed;
+    private long _promptTokens;
+    private long _cachedTokens;
+    private long _generatedTokens;
+    private double _lastDecodeSpeed;
 
     /// <summary>Creates the engine for <paramref name="options"/> (validated here).</summary>
     /// <param name="options">The model and serving options.</param>
@@ -105,7 +112,29 @@ public sealed class TurboQuantEngine : IDisposable
 
         LoadedState s = State;
         (int live, int busy, long bytes) = s.Sessions.Snapshot();
-        return new TurboQuantEngineStatistics(true, live, busy, s.Sessions.MaxSessions, bytes, s.Sessions.BytesPerToken, KvCache.Kind, s.Sessions.F16BytesPerToken, s.ContextLength);
+        return new TurboQuantEngineStatistics(true, live, busy, s.Sessions.MaxSessions, bytes, s.Sessions.BytesPerToken, KvCache.Kind, s.Sessions.F16BytesPerToken, s.ContextLength)
+        {
+            WaitingRequests = s.Sessions.Waiting,
+            CompletedRequests = Interlocked.Read(ref _completed),
+            PromptTokens = Interlocked.Read(ref _promptTokens),
+            CachedPromptTokens = Interlocked.Read(ref _cachedTokens),
+            GeneratedTokens = Interlocked.Read(ref _generatedTokens),
+            LastDecodeTokensPerSecond = Volatile.Read(ref _lastDecodeSpeed),
+        };
+    }
+
+    /// <summary>Counts an ended generation in the statistics.</summary>
+    internal void Record(GenerationRun run)
+    {
+        Interlocked.Increment(ref _completed);
+        Interlocked.Add(ref _promptTokens, run.PromptTokens);
+        Interlocked.Add(ref _cachedTokens, run.CachedTokens);
+        Interlocked.Add(ref _generatedTokens, run.OutputTokens);
+        double seconds = run.DecodeSeconds;
+        if (run.OutputTokens > 1 && seconds > 0)
+        {
+            Volatile.Write(ref _lastDecodeSpeed, (run.OutputTokens - 1) / seconds);
+        }
     }
 
     /// <summary>Forgets the token histories of the idle sessions (their KV memory stays allocated for reuse).</summary>
@@ -117,19 +146,29 @@ public sealed class TurboQuantEngine : IDisposable
         }
     }
 
-    /// <summary>Releases every session and unmaps the model.</summary>
+    /// <summary>
+    /// Cancels the running generations (their streams end with <see cref="OperationCanceledException"/> or
+    /// <see cref="ObjectDisposedException"/>), waits until none is inside the forward pass, then releases every
+    /// session and unmaps the model. Safe to call while requests run, and more than once.
+    /// </summary>
     public void Dispose()
     {
-        if (_disposed)
+        LoadedState? loaded;
+        lock (_lifecycle)
         {
-            return;
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            loaded = _loaded;
         }
 
-        _disposed = true;
-        if (_state.IsValueCreated)
+        if (loaded is not null)
         {
-            _state.Value.Sessions.Dispose();
-            _state.Value.Model.Dispose();
+            loaded.Sessions.Dispose();
+            loaded.Model.Dispose();
         }
     }
 
@@ -161,7 +200,17 @@ public sealed class TurboQuantEngine : IDisposable
             int layers = model.LayerCount, vocabulary = model.VocabularySize, threads = model.Threads, maxSessions = pool.MaxSessions;
             long bytesPerToken = pool.BytesPerToken;
             TurboQuantLog.Loaded(_logger, ModelId, architecture, layers, vocabulary, threads, (long)elapsedMs, context, format.ToString(), KvCache.Kind.ToString(), bytesPerToken, maxSessions);
-            return new LoadedState(model, tokenizer, template, format, context, pool);
+            lock (_lifecycle)
+            {
+                if (_disposed)
+                {
+                    // Disposed while loading: Dispose saw nothing to free, so this load frees its own.
+                    pool.Dispose();
+                    throw new ObjectDisposedException(nameof(TurboQuantEngine));
+                }
+
+                return _loaded = new LoadedState(model, tokenizer, template, format, context, pool);
+            }
         }
         catch
         {

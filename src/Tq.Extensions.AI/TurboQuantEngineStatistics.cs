@@ -12,6 +12,12 @@ namespace Tq.Extensions.AI;
 /// <param name="KvCacheKind">The cache kind of the sessions.</param>
 /// <param name="F16KvCacheBytesPerToken">What an FP16 cache needs per token, for comparison.</param>
 /// <param name="ContextLength">Tokens one session holds.</param>
+/// <param name="WaitingRequests">Requests waiting for a free session (the queue length).</param>
+/// <param name="CompletedRequests">Generations ended since the engine was created (finished, cancelled or failed).</param>
+/// <param name="PromptTokens">Prompt tokens of those generations (cached ones included).</param>
+/// <param name="CachedPromptTokens">Prompt tokens reused from a session's KV cache instead of evaluated.</param>
+/// <param name="GeneratedTokens">Tokens generated.</param>
+/// <param name="LastDecodeTokensPerSecond">The decode speed of the last generation of more than one token.</param>
 public sealed record TurboQuantEngineStatistics(
     bool IsLoaded,
     int LiveSessions,
@@ -21,4 +27,10 @@ public sealed record TurboQuantEngineStatistics(
     long KvCacheBytesPerToken,
     KvCacheKind KvCacheKind,
     long F16KvCacheBytesPerToken,
-    int ContextLength);
+    int ContextLength,
+    int WaitingRequests = 0,
+    long CompletedRequests = 0,
+    long PromptTokens = 0,
+    long CachedPromptTokens = 0,
+    long GeneratedTokens = 0,
+    double LastDecodeTokensPerSecond = 0);

@@ -111,8 +111,8 @@ public sealed class WebApiTests : IClassFixture<WebApiTests.Server>
     }
 
     [Theory]
-    [InlineData("""{"model": "x"}""", "'messages' is required")]
-    [InlineData("""{"messages": [{"role": "user", "content": "Hi"}], "top_p": 3}""", "Top-p")]
+    [InlineData("""{"model": "tq-chat-5m-q8_0"}""", "Missing required parameter: 'messages'")]
+    [InlineData("""{"messages": [{"role": "user", "content": "Hi"}], "top_p": 3}""", "Invalid 'top_p'")]
     [InlineData("""{"messages": [{"role": "user", "content": [{"type": "image_url", "image_url": {"url": "http://x"}}]}]}""", "text-only")]
     [InlineData("not json", "")]
     public async Task ChatCompletions_BadRequest_Returns400WithOpenAIError(string body, string expected)
@@ -124,6 +124,33 @@ public sealed class WebApiTests : IClassFixture<WebApiTests.Server>
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains(expected, error.RootElement.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("/api/chat", "{}")]
+    [InlineData("/api/chat/stream", "{}")]
+    [InlineData("/api/chat", """{"message": "Hi", "history": [{"role": "wizard", "text": "x"}]}""")]
+    public async Task ChatEndpoints_InvalidBody_Return400WithoutGenerating(string path, string body)
+    {
+        using HttpClient http = _server.CreateClient();
+
+        using HttpResponseMessage response = await http.PostAsync(path, new StringContent(body, Encoding.UTF8, "application/json"));
+        using JsonDocument error = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.False(string.IsNullOrEmpty(error.RootElement.GetProperty("error").GetString()));
+    }
+
+    [Fact]
+    public async Task OpenAIClient_ListsTheServedModel()
+    {
+        using HttpClient http = _server.CreateClient();
+        var options = new OpenAIClientOptions { Endpoint = new Uri(http.BaseAddress!, "v1"), Transport = new HttpClientPipelineTransport(http) };
+        var models = new OpenAI.Models.OpenAIModelClient(new ApiKeyCredential("not-needed"), options);
+
+        ClientResult<OpenAI.Models.OpenAIModelCollection> list = await models.GetModelsAsync();
+
+        Assert.Equal("tq-chat-5m-q8_0", Assert.Single(list.Value).Id);
     }
 
     /// <summary>The sample app on the q8_0 model with an FP16 cache (so greedy answers equal llama.cpp's).</summary>

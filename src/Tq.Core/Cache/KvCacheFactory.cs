@@ -13,7 +13,7 @@ internal static class KvCacheFactory
         return options.Kind switch
         {
             KvCacheKind.F16 => new F16KvCache(layout),
-            KvCacheKind.Q8_0 => new CompressedKvCache(layout, Codecs(layout, _ => 8, false, 0), Codecs(layout, _ => 8, false, 1), 0, 0, false, 0),
+            KvCacheKind.Q8_0 => new CompressedKvCache(layout, Codecs(layout, layout.KeyLength, _ => 8, false, 0), Codecs(layout, layout.ValueLength, _ => 8, false, 1), 0, 0, false, 0),
             _ => CreateTurboQuant(layout, options),
         };
     }
@@ -31,8 +31,8 @@ internal static class KvCacheFactory
         }
 
         bool tq = options.Kind == KvCacheKind.TurboQuant;
-        KvRowCodec[] keys = tq ? KeyCodecs(layout, options) : Codecs(layout, _ => 8, false, 0);
-        KvRowCodec[] values = tq ? ValueCodecs(layout, options) : Codecs(layout, _ => 8, false, 1);
+        KvRowCodec[] keys = tq ? KeyCodecs(layout, options) : Codecs(layout, layout.KeyLength, _ => 8, false, 0);
+        KvRowCodec[] values = tq ? ValueCodecs(layout, options) : Codecs(layout, layout.ValueLength, _ => 8, false, 1);
         long perToken = 0;
         for (int l = 0; l < layout.Layers; l++)
         {
@@ -97,13 +97,14 @@ internal static class KvCacheFactory
         return codecs;
     }
 
-    private static KvRowCodec[] Codecs(KvCacheLayout layout, Func<int, double> bits, bool qjl, ulong seed)
+    /// <summary>Codecs of rows of <paramref name="dimension"/> values: the key length for keys, the value length for values.</summary>
+    private static KvRowCodec[] Codecs(KvCacheLayout layout, int dimension, Func<int, double> bits, bool qjl, ulong seed)
     {
         var made = new Dictionary<(int, double, bool), KvRowCodec>();
         var codecs = new KvRowCodec[layout.Layers];
         for (int l = 0; l < codecs.Length; l++)
         {
-            codecs[l] = Shared(made, layout.KeyLength, bits(l), qjl, seed, null);
+            codecs[l] = Shared(made, dimension, bits(l), qjl, seed, null);
         }
 
         return codecs;

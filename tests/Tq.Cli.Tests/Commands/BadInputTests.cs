@@ -18,6 +18,7 @@ public sealed class BadInputTests
         new[] { "compare", "-m", Missing, "-f", "{corpus}", "--grid", "one" },
         new[] { "niah", "-m", Missing, "--haystack", "{corpus}", "--lengths", "64" },
         new[] { "chat", "-m", Missing },
+        new[] { "serve", "-m", Missing, "--port", "0" },
     };
 
     [Theory]
@@ -33,6 +34,9 @@ public sealed class BadInputTests
     public static TheoryData<string[], string> InvalidOptionValues => new()
     {
         { ["run", "-m", "{model}", "-p", "x", "-n", "-5"], "--n-predict (-n) must be 0 or more; got -5" },
+        { ["serve", "-m", "{model}", "--port", "70000"], "--port must be between 0 and 65535; got 70000" },
+        { ["serve", "-m", "{model}", "--port", "0", "--bits-k", "5"], "BitsK is 5" },
+        { ["serve", "-m", "{model}", "--port", "0", "--sessions", "0"], "MaxConcurrentSessions" },
         { ["run", "-m", "{model}", "-p", "x", "-n", "4", "--top-p", "2"], "Top-p must be in (0, 1]" },
         { ["perplexity", "-m", "{model}", "-f", "{corpus}", "-c", "0"], "--ctx must be at least 4 tokens; got 0" },
         { ["perplexity", "-m", "{model}", "-f", "/nonexistent/tq-cli-tests/text.txt"], "/nonexistent/tq-cli-tests/text.txt" },

@@ -42,6 +42,35 @@ public sealed class SessionPoolTests : IDisposable
     }
 
     [Fact]
+    public async Task RentAsync_SharedBosOnlyUnderTheBound_KeepsTheOtherConversationWarm()
+    {
+        using var pool = new SessionPool(_model, new SessionOptions { ContextLength = 64 }, maxConcurrentSessions: 2, maxKvCacheBytes: 0);
+        PooledSession warm = await Use(pool, [1, 20, 21, 22, 23, 24, 25]);
+
+        PooledSession other = await Use(pool, [1, 30, 31]);     // shares only the BOS token: a new session, warm stays
+        PooledSession atBound = await Use(pool, [1, 20, 40]);   // no room left: the longest shared prefix is reused
+
+        Assert.NotSame(warm, other);
+        Assert.Equal([1, 30, 31], other.Session.Tokens.ToArray());
+        Assert.Same(warm, atBound);
+    }
+
+    [Fact]
+    public async Task Dispose_WithABusySession_FreesItAndRefusesNewWork()
+    {
+        var pool = new SessionPool(_model, new SessionOptions { ContextLength = 64 }, maxConcurrentSessions: 2, maxKvCacheBytes: 0);
+        PooledSession busy = await pool.RentAsync(null, [1, 2], CancellationToken.None);
+
+        pool.Dispose();
+
+        Assert.True(pool.ShutdownToken.IsCancellationRequested);
+        Assert.Throws<ObjectDisposedException>(() => busy.Session.Prompt([1, 2]));
+        Assert.Throws<ObjectDisposedException>(() => pool.Enter());
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await pool.RentAsync(null, [1], CancellationToken.None));
+        pool.Return(busy, null); // a late return after shutdown is harmless
+    }
+
+    [Fact]
     public void Constructor_KvBoundBelowOneSession_ThrowsNamingTheSizes()
     {
         InvalidOperationException e = Assert.Throws<InvalidOperationException>(() => new SessionPool(_model, new SessionOptions { ContextLength = 1024 }, 4, 1000));

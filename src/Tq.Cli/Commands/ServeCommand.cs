@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Globalization;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Tq.Extensions.AI;
+
+namespace Tq.Cli.Commands;
+
+/// <summary>
+/// <c>tq serve -m model.gguf [--host 127.0.0.1 --port 8080 -c 4096 --bits-k 4 --bits-v 2 --sessions 4]</c>: the
+/// OpenAI-compatible server (Tq.AspNetCore's <c>/v1/chat/completions</c> and <c>/v1/models</c>) with <c>/health</c>
+/// and Prometheus <c>/metrics</c>, until Ctrl+C. The listening address is the one line on stdout; logs go to stderr.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var model = new Option<string>("--model", "-m") { Description = "The GGUF model: a path or a model pulled with `tq pull`.", Required = true };
+        var host = new Option<string>("--host") { Description = "The address to listen on (default: loopback only).", DefaultValueFactory = _ => "127.0.0.1" };
+        var port = new Option<int>("--port") { Description = "The TCP port (0: any free port).", DefaultValueFactory = _ => 8080 };
+        var ctx = new Option<int>("--ctx", "-c") { Description = "Context window per session (default: the model's).", DefaultValueFactory = _ => 0 };
+        var bitsK = new Option<float>("--bits-k") { Description = "Key bits: 2, 2.5, 3, 3.5, 4 (TurboQuant), 8 (Q8_0), 16 (FP16).", DefaultValueFactory = _ => 4f };
+        var bitsV = new Option<float>("--bits-v") { Description = "Value bits (as --bits-k).", DefaultValueFactory = _ => 2f };
+        var sessions = new Option<int>("--sessions", "-np") { Description = "Concurrent sessions (requests beyond wait in a queue).", DefaultValueFactory = _ => 4 };
+        var maxKv = new Option<long>("--max-kv-bytes") { Description = "Bound on the KV-cache bytes of all sessions (0: none).", DefaultValueFactory = _ => 0 };
+        var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Default most tokens per answer (a request's max_tokens overrides it)." };
+        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var modelId = new Option<string?>("--model-id") { Description = "The model id clients send and /v1/models lists (default: the file name)." };
+        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).");
+        foreach (Option o in new Option[] { model, host, port, ctx, bitsK, bitsV, sessions, maxKv, maxTokens, threads, modelId })
+        {
+            command.Options.Add(o);
+        }
+
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
+        {
+            var options = new TurboQuantChatOptions
+            {
+                ModelPath = parse.GetValue(model),
+                ModelId = parse.GetValue(modelId),
+                BitsK = parse.GetValue(bitsK),
+                BitsV = parse.GetValue(bitsV),
+                ContextSize = parse.GetValue(ctx),
+                Threads = parse.GetValue(threads),
+                MaxConcurrentSessions = parse.GetValue(sessions),
+                MaxKvCacheBytes = parse.GetValue(maxKv),
+                MaxOutputTokens = parse.GetValue(maxTokens),
+                EagerLoad = true,
+            };
+            return RunAsync(options, parse.GetValue(host)!, parse.GetValue(port), cancellationToken);
+        }));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(TurboQuantChatOptions options, string host, int port, CancellationToken cancellationToken)
+    {
+        if (port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"--port must be between 0 and 65535; got {port}.");
+        }
+
+        if (string.IsNullOrWhiteSpace(host) || Uri.CheckHostName(host) == UriHostNameType.Unknown)
+        {
+            throw new ArgumentException($"--host '{host}' is not a host name or IP address.");
+        }
+
+        // Checked here so a bad option is one line, not a host start-up failure.
+        var validation = new TurboQuantChatOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new ArgumentException(string.Join(" ", validation.Failures));
+        }
+
+        WebApplication app = Build(options, host, port);
+        await using (app.ConfigureAwait(false))
+        {
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            TurboQuantEngine engine = app.Services.GetRequiredService<TurboQuantEngine>();
+            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{host}:{port}";
+            TurboQuantEngineStatistics s = engine.GetStatistics();
+            Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"tq: serving {engine.ModelId} on {address} (POST /v1/chat/completions, GET /v1/models, /health, /metrics); context {s.ContextLength}, KV cache {s.KvCacheKind} {s.KvCacheBytesPerToken} bytes/token, {s.MaxSessions} sessions. Ctrl+C stops."));
+            Console.Out.Flush();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C or SIGTERM: a normal stop.
+            }
+
+            await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    /// <summary>The server app: the engine, the OpenAI endpoints, health and metrics, logs on stderr.</summary>
+    internal static WebApplication Build(TurboQuantChatOptions options, string host, int port)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
+        string authority = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
+        builder.WebHost.UseUrls(string.Create(CultureInfo.InvariantCulture, $"http://{authority}:{port}"));
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
+        builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Services.AddTurboQuantChat(o => Copy(options, o));
+        WebApplication app = builder.Build();
+        app.MapOpenAIChatCompletions();
+        app.MapTurboQuantHealth();
+        app.MapTurboQuantMetrics();
+        return app;
+    }
+
+    private static void Copy(TurboQuantChatOptions from, TurboQuantChatOptions to)
+    {
+        to.ModelPath = from.ModelPath;
+        to.ModelId = from.ModelId;
+        to.BitsK = from.BitsK;
+        to.BitsV = from.BitsV;
+        to.ContextSize = from.ContextSize;
+        to.Threads = from.Threads;
+        to.MaxConcurrentSessions = from.MaxConcurrentSessions;
+        to.MaxKvCacheBytes = from.MaxKvCacheBytes;
+        to.MaxOutputTokens = from.MaxOutputTokens;
+        to.EagerLoad = from.EagerLoad;
+    }
+}
