@@ -8,7 +8,7 @@ namespace Tq.Packaging.Tests;
 
 /// <summary>
 /// The packages as a new user meets them: the README's snippets, unchanged, in a fresh <c>dotnet new console</c> app
-/// that takes the packages from the feed, and the <c>tq</c> tool installed from the feed.
+/// that takes the packages from the feed; and what each package holds.
 /// </summary>
 [Collection(PackageFeedGroup.Name)]
 public sealed partial class FreshAppTests(PackageFeedFixture feed)
@@ -38,25 +38,11 @@ public sealed partial class FreshAppTests(PackageFeedFixture feed)
         Assert.True(writes >= 2, $"The answer came in {writes} write(s), not as a stream: '{run.StdOut}'");
     }
 
-    [Fact]
-    public void ToolPackage_InstalledFromFeed_RunsTq()
-    {
-        string toolPath = Path.Combine(feed.Root, "tools");
-        ProcessRunner.Dotnet(feed.Root, s_buildTimeout, ["tool", "install", "--tool-path", toolPath, "--add-source", feed.Feed, "Tq.Cli", "--version", feed.Version])
-            .EnsureSuccess();
-        string tq = Path.Combine(toolPath, OperatingSystem.IsWindows() ? "tq.exe" : "tq");
-
-        ProcessResult run = ProcessRunner.Run(tq, ["run", "-m", TestPaths.Model("tq-stories-5m-q8_0.gguf"), "-p", "Once upon a time", "-n", "16"], feed.Root, s_runTimeout)
-            .EnsureSuccess();
-        Assert.StartsWith("Once upon a time", run.StdOut, StringComparison.Ordinal);
-        Assert.True(run.StdOut.Trim().Length > "Once upon a time".Length, $"tq run generated nothing: '{run.StdOut}'");
-        Assert.Contains("decode 16 tokens", run.StdErr, StringComparison.Ordinal);
-    }
-
     [Theory]
     [InlineData("Tq.Core", "lib/net10.0/Tq.Core.xml")]
     [InlineData("Tq.Extensions.AI", "lib/net10.0/Tq.Extensions.AI.xml")]
     [InlineData("Tq.SemanticKernel", "lib/net10.0/Tq.SemanticKernel.xml")]
+    [InlineData("Tq.AspNetCore", "lib/net10.0/Tq.AspNetCore.xml")]
     [InlineData("Tq.Cli", "tools/net10.0/any/tq.dll")]
     public void Package_HasReadmeAndContent(string id, string content)
     {
@@ -82,6 +68,7 @@ public sealed partial class FreshAppTests(PackageFeedFixture feed)
     [Theory]
     [InlineData("Tq.Extensions.AI", "Tq.Core")]
     [InlineData("Tq.SemanticKernel", "Tq.Extensions.AI")]
+    [InlineData("Tq.AspNetCore", "Tq.Extensions.AI")]
     public void Package_DependsOnExactSiblingVersion(string id, string sibling)
     {
         using ZipArchive package = ZipFile.OpenRead(feed.PackagePath(id));

@@ -17,10 +17,13 @@ public sealed class PackageFeedFixture : IDisposable
     private static readonly TimeSpan s_cliTimeout = TimeSpan.FromMinutes(3);
 
     /// <summary>The packages' id, one per packable project.</summary>
-    public static readonly string[] PackageIds = ["Tq.Core", "Tq.Extensions.AI", "Tq.SemanticKernel", "Tq.Cli"];
+    public static readonly string[] PackageIds = ["Tq.Core", "Tq.Extensions.AI", "Tq.SemanticKernel", "Tq.AspNetCore", "Tq.Cli"];
+
+    private readonly Lazy<string> _tq;
 
     public PackageFeedFixture()
     {
+        _tq = new Lazy<string>(InstallTool);
         Root = Path.Combine(Path.GetTempPath(), "tq-packaging-" + Guid.NewGuid().ToString("N")[..10]);
         Version = $"0.1.0-pkgtest-{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid().ToString("N")[..6]}";
         Feed = Path.Combine(Root, "feed");
@@ -52,6 +55,12 @@ public sealed class PackageFeedFixture : IDisposable
     /// resolves from the app's folder.
     /// </summary>
     public string AppDirectory { get; } = string.Empty;
+
+    /// <summary>
+    /// The <c>tq</c> command, installed on first use as a user would: <c>dotnet tool install --tool-path &lt;dir&gt;
+    /// --add-source &lt;feed&gt; Tq.Cli</c>.
+    /// </summary>
+    public string Tq => _tq.Value;
 
     /// <summary>The path of the package with <paramref name="id"/> in the feed.</summary>
     public string PackagePath(string id) => Path.Combine(Feed, $"{id}.{Version}.nupkg");
@@ -93,6 +102,14 @@ public sealed class PackageFeedFixture : IDisposable
             $"  <Project Path=\"{Path.GetRelativePath(sources, p).Replace('\\', '/')}\" />\n")) + "</Solution>\n");
         ProcessRunner.Dotnet(sources, s_packTimeout, "pack", solution, "-c", "Release", "-o", Feed, $"-p:Version={Version}", "-p:ContinuousIntegrationBuild=true")
             .EnsureSuccess();
+    }
+
+    private string InstallTool()
+    {
+        string toolPath = Path.Combine(Root, "tools");
+        ProcessRunner.Dotnet(Root, s_cliTimeout, "tool", "install", "--tool-path", toolPath, "--add-source", Feed, "Tq.Cli", "--version", Version)
+            .EnsureSuccess();
+        return Path.Combine(toolPath, OperatingSystem.IsWindows() ? "tq.exe" : "tq");
     }
 
     private string CreateApp()
