@@ -183,7 +183,7 @@ internal sealed partial class OpenAIChatRequest
         {
             if (JsonNode.Parse(json) is JsonObject)
             {
-                return JsonSerializer.Deserialize<Dictionary<string, object?>>(json, AIJsonUtilities.DefaultOptions)!;
+                return JsonSerializer.Deserialize(json, OpenAIJsonContext.Default.DictionaryStringObject)!;
             }
         }
         catch (JsonException)
@@ -304,7 +304,7 @@ internal sealed partial class OpenAIChatRequest
                 string? description = OpenAIJson.String(spec["description"], "response_format.json_schema.description");
                 _ = OpenAIJson.Bool(spec["strict"], "response_format.json_schema.strict");
                 JsonObject schema = OpenAIJson.Object(spec["schema"], "response_format.json_schema.schema") ?? throw OpenAIJson.Missing("response_format.json_schema.schema");
-                return ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(schema, AIJsonUtilities.DefaultOptions), name, description);
+                return ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(schema, OpenAIJsonContext.Default.JsonObject), name, description);
             default:
                 throw OpenAIJson.InvalidValue("response_format.type", $"'{type}' is not one of 'text', 'json_object' or 'json_schema'.");
         }
@@ -351,7 +351,7 @@ internal sealed partial class OpenAIChatRequest
             string? description = OpenAIJson.String(function["description"], path + ".function.description");
             _ = OpenAIJson.Bool(function["strict"], path + ".function.strict");
             JsonObject parameters = OpenAIJson.Object(function["parameters"], path + ".function.parameters") ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
-            tools.Add(AIFunctionFactory.CreateDeclaration(name, description, JsonSerializer.SerializeToElement(parameters, AIJsonUtilities.DefaultOptions)));
+            tools.Add(AIFunctionFactory.CreateDeclaration(name, description, JsonSerializer.SerializeToElement(parameters, OpenAIJsonContext.Default.JsonObject)));
         }
 
         return tools;

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 
 namespace Tq.AspNetCore;
@@ -10,7 +11,6 @@ internal static class OpenAIResponses
     /// <summary>Reported as <c>system_fingerprint</c>: the endpoint library's version.</summary>
     public static readonly string SystemFingerprint = "tq-" + (typeof(OpenAIResponses).Assembly.GetName().Version?.ToString(3) ?? "0");
 
-    private static readonly JsonSerializerOptions s_compact = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
 
     public static JsonObject Chunk(string id, long created, string model, JsonObject? delta, ChatFinishReason? finish, bool usageField) 
     {
@@ -43,7 +43,7 @@ internal static class OpenAIResponses
         JsonArray? calls = null;
         foreach (FunctionCallContent call in response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>())
         {
-            (calls ??= []).Add(ToolCall(call));
+            (calls ??= []).Add((JsonNode)ToolCall(call));
         }
 
         message["content"] = calls is not null && response.Text.Length == 0 ? null : response.Text;
@@ -74,6 +74,10 @@ internal static class OpenAIResponses
 
     public static string FinishReason(ChatFinishReason? reason, bool calls) => reason?.Value ?? (calls ? "tool_calls" : "stop");
 
+    // M.E.AI's source-generated metadata: argument values of any JSON-like type (JsonElement, primitives, lists).
+    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
+        (JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
+
     public static JsonObject ToolCall(FunctionCallContent call) => new()
     {
         ["id"] = call.CallId,
@@ -81,7 +85,7 @@ internal static class OpenAIResponses
         ["function"] = new JsonObject
         {
             ["name"] = call.Name,
-            ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_compact),
+            ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_arguments),
         },
     };
 

@@ -23,15 +23,15 @@ public static class TurboQuantEndpointRouteBuilderExtensions
         return endpoints.MapGet(pattern, (TurboQuantEngine engine) =>
         {
             TurboQuantEngineStatistics s = engine.GetStatistics();
-            var body = new
+            var body = new System.Text.Json.Nodes.JsonObject
             {
-                status = s.IsLoaded ? "ok" : "loading",
-                model = engine.ModelId,
-                sessions_busy = s.BusySessions,
-                sessions_max = s.MaxSessions,
-                requests_waiting = s.WaitingRequests,
+                ["status"] = s.IsLoaded ? "ok" : "loading",
+                ["model"] = engine.ModelId,
+                ["sessions_busy"] = s.BusySessions,
+                ["sessions_max"] = s.MaxSessions,
+                ["requests_waiting"] = s.WaitingRequests,
             };
-            return s.IsLoaded ? Results.Json(body) : Results.Json(body, statusCode: StatusCodes.Status503ServiceUnavailable);
+            return Results.Text(body.ToJsonString(), "application/json", Encoding.UTF8, s.IsLoaded ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
     }
 

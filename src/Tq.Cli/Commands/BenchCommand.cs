@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tq.Core.Cache;
 using Tq.Core.Inference;
 using Tq.Core.Models;
@@ -100,20 +101,20 @@ internal static class BenchCommand
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+            Console.Out.WriteLine(new JsonArray([.. results.Select(r => (JsonNode?)new JsonObject
             {
-                model = Path.GetFileName(modelPath),
-                test = r.Test,
-                avg_ts = r.Samples.Average(),
-                stddev_ts = StdDev(r.Samples),
-                samples_ts = r.Samples,
-                cpu_ts = r.CpuSamples[0],
-                threads = model.Threads,
-                type_k = TypeName(cache, cache.BitsK),
-                type_v = TypeName(cache, cache.BitsV),
-                peak_working_set_bytes = peak,
-                model_bytes = model.FileSize,
-            })));
+                ["model"] = Path.GetFileName(modelPath),
+                ["test"] = r.Test,
+                ["avg_ts"] = r.Samples.Average(),
+                ["stddev_ts"] = StdDev(r.Samples),
+                ["samples_ts"] = new JsonArray([.. r.Samples.Select(x => (JsonNode?)x)]),
+                ["cpu_ts"] = r.CpuSamples[0],
+                ["threads"] = model.Threads,
+                ["type_k"] = TypeName(cache, cache.BitsK),
+                ["type_v"] = TypeName(cache, cache.BitsV),
+                ["peak_working_set_bytes"] = peak,
+                ["model_bytes"] = model.FileSize,
+            })]).ToJsonString());
         }
         else
         {
