@@ -6,14 +6,29 @@ using Microsoft.Extensions.AI;
 using Tq.Extensions.AI;
 using TqConnector.Samples;
 
-var options = new TurboQuantChatOptions
+TurboQuantChatOptions options;
+TurboQuantChatClient client;
+try
 {
-    ModelPath = SampleModels.Resolve(args.Length > 0 ? args[0] : null),
-    BitsK = args.Length > 1 ? float.Parse(args[1], CultureInfo.InvariantCulture) : 4,
-    BitsV = args.Length > 2 ? float.Parse(args[2], CultureInfo.InvariantCulture) : 2,
-    MaxConcurrentSessions = 1,
-};
-using var client = new TurboQuantChatClient(options);
+    options = new TurboQuantChatOptions
+    {
+        ModelPath = SampleModels.Resolve(args.Length > 0 ? args[0] : null),
+        BitsK = args.Length > 1 ? ParseBits(args[1]) : 4,
+        BitsV = args.Length > 2 ? ParseBits(args[2]) : 2,
+        MaxConcurrentSessions = 1,
+        EagerLoad = true,
+    };
+    client = new TurboQuantChatClient(options);
+}
+catch (Exception e) when (e is ArgumentException or IOException or InvalidOperationException or Tq.Core.Gguf.GgufFormatException or NotSupportedException)
+{
+    // A wrong path or option is the user's to fix: one line, no stack trace.
+    Console.Error.WriteLine($"chatbot: {e.Message.ReplaceLineEndings(" ")}");
+    Console.Error.WriteLine("usage: dotnet run --project samples/ChatBot [-- model.gguf [bitsK bitsV]]");
+    return 1;
+}
+
+using var disposeClient = client;
 List<ChatMessage> history = [new(ChatRole.System, "You are a helpful assistant.")];
 UsageDetails? last = null;
 double seconds = 0;
@@ -68,6 +83,12 @@ while (true)
     history.AddMessages(response);
     last = response.Usage;
 }
+
+return 0;
+
+static float ParseBits(string text) => float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float bits)
+    ? bits
+    : throw new ArgumentException($"'{text}' is not a number of bits (2, 2.5, 3, 3.5, 4, 8 or 16).");
 
 void PrintStats()
 {

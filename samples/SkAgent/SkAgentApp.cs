@@ -16,7 +16,7 @@ public static class SkAgentApp
 {
     /// <summary>Runs the sample.</summary>
     /// <param name="args">The command line (see <c>--help</c>).</param>
-    /// <param name="input">Questions in interactive mode (one a line; an empty line or <c>exit</c> ends).</param>
+    /// <param name="input">Questions in interactive mode (one a line; an empty line or <c>/exit</c> ends, as in the other samples and <c>tq chat</c>).</param>
     /// <param name="output">Where the answers and figures go.</param>
     /// <param name="cancellationToken">Stops the current answer.</param>
     /// <returns>The exit code: 0 on success, 1 when a question failed (context full, malformed tool call), 2 on a bad command line.</returns>
@@ -49,12 +49,16 @@ public static class SkAgentApp
         string documentName = options.Document
             ?? (names.Count > 0 ? names[0] : throw new FileNotFoundException("The documents folder holds no .txt or .md file."));
 
+        // The model's trained context, unless the agent's instructions, three tool schemas and the document excerpt need
+        // more (about 1,200 tokens with tq-chat-5m's 518-token vocabulary): then the smallest window that holds them.
+        int trained = TrainedContext(model);
+        int context = options.Context > 0 ? options.Context : Math.Max(trained, MinimumAgentContext);
         IKernelBuilder builder = Kernel.CreateBuilder();
         builder.AddTurboQuantChatCompletion(
             o =>
             {
                 o.ModelPath = model;
-                o.ContextSize = options.Context;
+                o.ContextSize = context;
                 o.BitsK = options.BitsK;
                 o.BitsV = options.BitsV;
                 o.Temperature = options.Temperature;
@@ -82,6 +86,10 @@ public static class SkAgentApp
 
         var service = (TurboQuantChatCompletionService)agent.ChatCompletion;
         await output.WriteLineAsync(Invariant($"model {Path.GetFileName(model)}, KV cache {service.Engine.KvCache.Kind} (K{options.BitsK}/V{options.BitsV}), context {service.Engine.ContextLength} tokens")).ConfigureAwait(false);
+        if (trained > 0 && service.Engine.ContextLength > trained)
+        {
+            await output.WriteLineAsync(Invariant($"note: the model was trained on {trained} tokens; beyond that its answers degrade (the agent's tools and document need {service.Engine.ContextLength})")).ConfigureAwait(false);
+        }
         await output.WriteLineAsync(Invariant($"document {documentName}: {document.Length} characters in context; plugins: {string.Join(", ", kernel.Plugins.SelectMany(p => p.Select(f => p.Name + "." + f.Name)))}")).ConfigureAwait(false);
 
         IEnumerable<string> prompts = options.Prompts.Count > 0 ? options.Prompts : ReadPrompts(input);
@@ -130,9 +138,25 @@ public static class SkAgentApp
         return failures == 0 ? 0 : 1;
     }
 
+    /// <summary>The context the agent's prompt needs at the default document excerpt on the default model.</summary>
+    private const int MinimumAgentContext = 1536;
+
+    private static int TrainedContext(string modelPath)
+    {
+        try
+        {
+            using Tq.Core.Gguf.GgufFile file = Tq.Core.Gguf.GgufFile.Open(modelPath);
+            return Tq.Core.Gguf.GgufModelInfo.FromFile(file).ContextLength;
+        }
+        catch (Exception e) when (e is IOException or Tq.Core.Gguf.GgufFormatException or UnauthorizedAccessException)
+        {
+            return 0; // reported when the engine loads it
+        }
+    }
+
     private static IEnumerable<string> ReadPrompts(TextReader input)
     {
-        while (input.ReadLine() is string line && line.Length > 0 && line != "exit")
+        while (input.ReadLine() is string line && line.Length > 0 && line.Trim() != "/exit")
         {
             yield return line;
         }

@@ -7,12 +7,13 @@ internal sealed class SkAgentOptions
 {
     public const string Usage = """
         Usage: dotnet run --project samples/SkAgent -- [options]
-          --prompt TEXT        ask one question and exit (repeatable); without it, read questions from the console
+          --prompt TEXT        ask one question and exit (repeatable); without it, read questions from the console until /exit
           --model PATH         GGUF model (default ../shared/models/tq-chat-5m-q8_0.gguf beside the repository)
           --docs DIR           folder of .txt/.md documents (default ../shared/corpora/needle_haystack/PaulGrahamEssays)
           --document NAME      document loaded into the context (default: the first one)
-          --document-chars N   characters of it loaded (default 4000, about 2,400 tokens with tq-chat-5m's small vocabulary)
-          --context N          context window in tokens (default 4096; tq-chat-5m was trained at 1024, so its answers degrade beyond)
+          --document-chars N   characters of it loaded (default 300, about 180 tokens with tq-chat-5m's small vocabulary)
+          --context N          context window in tokens (default: the model's trained context, or the 1536 the agent's
+                               instructions, tools and document excerpt need if that is more; a note says so)
           --bits-k B --bits-v B  KV-cache bits (default 4 / 2; 16 / 16 = FP16)
           --max-tokens N       answer length cap (default 96)
           --temperature T      sampling temperature (default 0)
@@ -27,9 +28,10 @@ internal sealed class SkAgentOptions
 
     public string? Document { get; private set; }
 
-    public int DocumentChars { get; private set; } = 4000;
+    public int DocumentChars { get; private set; } = 300;
 
-    public int Context { get; private set; } = 4096;
+    /// <summary>The context window; 0 takes the model's trained context (at least what the agent's prompt needs).</summary>
+    public int Context { get; private set; }
 
     public float BitsK { get; private set; } = 4f;
 

@@ -95,9 +95,18 @@ internal sealed class OpenAIChatCompletionsHandler(IChatClient chat, ILogger log
 
     private static async Task<JsonNode?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
+        // Read whole (Kestrel bounds the size) so the text can be checked as UTF-8 before any string is decoded from it.
+        using var buffer = new MemoryStream();
+        await request.Body.CopyToAsync(buffer, cancellationToken).ConfigureAwait(false);
+        ReadOnlyMemory<byte> body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            throw new OpenAIRequestException("We could not parse the JSON body of your request: it is not valid UTF-8.", null, "invalid_json");
+        }
+
         try
         {
-            return await JsonNode.ParseAsync(request.Body, documentOptions: s_document, cancellationToken: cancellationToken).ConfigureAwait(false);
+            return JsonNode.Parse(body.Span, documentOptions: s_document);
         }
         catch (JsonException e)
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 
@@ -183,7 +184,7 @@ internal sealed partial class OpenAIChatRequest
         {
             if (JsonNode.Parse(json) is JsonObject)
             {
-                return JsonSerializer.Deserialize(json, OpenAIJsonContext.Default.DictionaryStringObject)!;
+                return JsonSerializer.Deserialize(json, (JsonTypeInfo<Dictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(Dictionary<string, object?>)))!;
             }
         }
         catch (JsonException)
@@ -304,7 +305,7 @@ internal sealed partial class OpenAIChatRequest
                 string? description = OpenAIJson.String(spec["description"], "response_format.json_schema.description");
                 _ = OpenAIJson.Bool(spec["strict"], "response_format.json_schema.strict");
                 JsonObject schema = OpenAIJson.Object(spec["schema"], "response_format.json_schema.schema") ?? throw OpenAIJson.Missing("response_format.json_schema.schema");
-                return ChatResponseFormat.ForJsonSchema(JsonSerializer.SerializeToElement(schema, OpenAIJsonContext.Default.JsonObject), name, description);
+                return ChatResponseFormat.ForJsonSchema(Element(schema), name, description);
             default:
                 throw OpenAIJson.InvalidValue("response_format.type", $"'{type}' is not one of 'text', 'json_object' or 'json_schema'.");
         }
@@ -351,7 +352,7 @@ internal sealed partial class OpenAIChatRequest
             string? description = OpenAIJson.String(function["description"], path + ".function.description");
             _ = OpenAIJson.Bool(function["strict"], path + ".function.strict");
             JsonObject parameters = OpenAIJson.Object(function["parameters"], path + ".function.parameters") ?? new JsonObject { ["type"] = "object", ["properties"] = new JsonObject() };
-            tools.Add(AIFunctionFactory.CreateDeclaration(name, description, JsonSerializer.SerializeToElement(parameters, OpenAIJsonContext.Default.JsonObject)));
+            tools.Add(AIFunctionFactory.CreateDeclaration(name, description, Element(parameters)));
         }
 
         return tools;
@@ -375,6 +376,13 @@ internal sealed partial class OpenAIChatRequest
                 JsonObject function = OpenAIJson.Object(o["function"], "tool_choice.function") ?? throw OpenAIJson.Missing("tool_choice.function");
                 OpenAIJson.RejectUnknown(function, "tool_choice.function", "name");
                 name = OpenAIJson.RequiredString(function, "name", "tool_choice.function.name");
+                if (tools?.Any(t => t.Name == name) != true)
+                {
+                    throw OpenAIJson.InvalidValue("tool_choice.function.name", tools is null
+                        ? "a tool call is required but 'tools' declares none."
+                        : $"the function '{name}' is not among 'tools'.");
+                }
+
                 mode = ChatToolMode.RequireSpecific(name);
                 break;
             default:
@@ -394,12 +402,14 @@ internal sealed partial class OpenAIChatRequest
             throw OpenAIJson.InvalidValue("tool_choice", "a tool call is required but 'tools' declares none.");
         }
 
-        if (name is not null && !tools!.Any(t => t.Name == name))
-        {
-            throw OpenAIJson.InvalidValue("tool_choice.function.name", $"the function '{name}' is not among 'tools'.");
-        }
-
         return mode;
+    }
+
+    /// <summary>A JSON object of the request as a standalone element (no serializer, so nothing to trim).</summary>
+    private static JsonElement Element(JsonObject node)
+    {
+        using JsonDocument document = JsonDocument.Parse(node.ToJsonString());
+        return document.RootElement.Clone();
     }
 
     [GeneratedRegex("^[a-zA-Z0-9_-]{1,64}$")]

@@ -11,6 +11,8 @@ internal static class OpenAIResponses
     /// <summary>Reported as <c>system_fingerprint</c>: the endpoint library's version.</summary>
     public static readonly string SystemFingerprint = "tq-" + (typeof(OpenAIResponses).Assembly.GetName().Version?.ToString(3) ?? "0");
 
+    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
+        (JsonTypeInfo<IDictionary<string, object?>>)new JsonSerializerOptions(AIJsonUtilities.DefaultOptions) { WriteIndented = false }.GetTypeInfo(typeof(IDictionary<string, object?>));
 
     public static JsonObject Chunk(string id, long created, string model, JsonObject? delta, ChatFinishReason? finish, bool usageField) 
     {
@@ -73,10 +75,6 @@ internal static class OpenAIResponses
     }
 
     public static string FinishReason(ChatFinishReason? reason, bool calls) => reason?.Value ?? (calls ? "tool_calls" : "stop");
-
-    // M.E.AI's source-generated metadata: argument values of any JSON-like type (JsonElement, primitives, lists).
-    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
-        (JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
 
     public static JsonObject ToolCall(FunctionCallContent call) => new()
     {

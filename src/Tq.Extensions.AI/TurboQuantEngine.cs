@@ -188,6 +188,11 @@ public sealed class TurboQuantEngine : IDisposable
                 ? ToolCallParser.DetectFormat(template.Source)
                 : Options.ToolCallFormat;
             int context = Options.ContextSize > 0 ? Options.ContextSize : model.TrainedContextLength;
+            if (model.TrainedContextLength > 0 && context > model.TrainedContextLength)
+            {
+                TurboQuantLog.ContextBeyondTraining(_logger, ModelId, context, model.TrainedContextLength);
+            }
+
             if (context <= 0)
             {
                 throw new InvalidOperationException($"Model '{ModelPath}' declares no context length; set TurboQuantChatOptions.ContextSize.");

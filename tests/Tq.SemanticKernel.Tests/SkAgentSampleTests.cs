@@ -30,7 +30,7 @@ public sealed class SkAgentSampleTests
     public async Task RunAsync_Interactive_AnswersEachLineUntilExit()
     {
         using var output = new StringWriter();
-        using var input = new StringReader("Tell me a story.\nexit\nnot asked\n");
+        using var input = new StringReader("Tell me a story.\n/exit\nnot asked\n");
 
         int exit = await SkAgentApp.RunAsync(["--context", "1536", "--document-chars", "100", "--max-tokens", "4"], input, output);
 
@@ -38,6 +38,20 @@ public sealed class SkAgentSampleTests
         Assert.True(exit == 0, text);
         Assert.Contains("> Tell me a story.", text, StringComparison.Ordinal);
         Assert.DoesNotContain("not asked", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_Defaults_FitTheAgentNearTheTrainedContextAndSaySo()
+    {
+        using var output = new StringWriter();
+
+        int exit = await SkAgentApp.RunAsync(["--max-tokens", "16", "--prompt", "What time is it in Denver?"], TextReader.Null, output);
+
+        string text = output.ToString();
+        Assert.True(exit == 0, text);
+        Assert.Contains("context 1536 tokens", text, StringComparison.Ordinal); // not 4096: the least the agent's prompt needs
+        Assert.Contains("note: the model was trained on 1024 tokens", text, StringComparison.Ordinal);
+        Assert.Contains("document addiction.txt: 300 characters in context", text, StringComparison.Ordinal);
     }
 
     [Theory]

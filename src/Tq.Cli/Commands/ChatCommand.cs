@@ -54,6 +54,7 @@ internal static class ChatCommand
     internal static async Task<int> RunAsync(TurboQuantChatOptions options, string? system, TextReader input, TextWriter output, CancellationToken cancellationToken)
     {
         using var client = new TurboQuantChatClient(options);
+        CliErrors.WarnIfBeyondTraining(options.ContextSize, client.Engine.Model.TrainedContextLength);
         bool interactive = !Console.IsInputRedirected && ReferenceEquals(input, Console.In);
         List<ChatMessage> history = NewHistory(system);
         UsageDetails? last = null;

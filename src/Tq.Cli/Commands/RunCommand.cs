@@ -57,13 +57,14 @@ internal static class RunCommand
         // Checked before anything is written: generation validates lazily, after the prompt is already on stdout.
         if (count < 0)
         {
-            throw new ArgumentException($"--n-predict (-n) must be 0 or more; got {count}.", nameof(count));
+            throw new ArgumentException($"--n-predict (-n) must be 0 or more; got {count}.");
         }
 
         var sampler = new Sampler(sampling);
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
         Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
         int context = ctx > 0 ? ctx : Math.Min(model.TrainedContextLength > 0 ? model.TrainedContextLength : 4096, 4096);
+        CliErrors.WarnIfBeyondTraining(context, model.TrainedContextLength);
         using Session session = model.CreateSession(new SessionOptions { ContextLength = context });
         int[] tokens = tokenizer.Encode(prompt, addSpecial: true, parseSpecial: true);
         if (tokens.Length + count > context)

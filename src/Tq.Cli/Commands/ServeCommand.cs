@@ -80,6 +80,7 @@ internal static class ServeCommand
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             TurboQuantEngine engine = app.Services.GetRequiredService<TurboQuantEngine>();
+            CliErrors.WarnIfBeyondTraining(options.ContextSize, engine.Model.TrainedContextLength);
             string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{host}:{port}";
             TurboQuantEngineStatistics s = engine.GetStatistics();
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -8,7 +8,7 @@ using Tq.Core.Templates;
 namespace Tq.Cli.Commands;
 
 /// <summary>
-/// <c>tq template [model.gguf] [--template name|file] [--messages conversation.json]</c>: renders a conversation with a
+/// <c>tq template [-m model.gguf] [--template name|file] [--messages conversation.json]</c>: renders a conversation with a
 /// model's chat template (or a built-in / file template) exactly as the engine will prompt the model, like llama.cpp's
 /// <c>/apply-template</c>; <c>--caps</c> prints the template's detected capabilities instead.
 /// </summary>
@@ -17,6 +17,7 @@ internal static class TemplateCommand
     public static Command Create()
     {
         var model = new Argument<FileInfo?>("model") { Description = "A GGUF model whose tokenizer.chat_template and special tokens to use.", Arity = ArgumentArity.ZeroOrOne };
+        var modelOption = new Option<FileInfo?>("--model", "-m") { Description = "The GGUF model (as every other command takes it; same as the argument)." };
         var template = new Option<string?>("--template", "-t") { Description = $"A built-in template name ({string.Join(", ", BuiltInChatTemplates.Names)}) or a .jinja file; overrides the model's template." };
         var messages = new Option<FileInfo?>("--messages") { Description = "JSON file: an array of messages, or {\"messages\": [...], \"tools\": [...]} as llama.cpp's /apply-template takes. Default: one user message \"Hello\"." };
         var noGenerationPrompt = new Option<bool>("--no-generation-prompt") { Description = "Do not end with the assistant header." };
@@ -26,6 +27,7 @@ internal static class TemplateCommand
         var caps = new Option<bool>("--caps") { Description = "Print the template's detected capabilities instead of a rendering." };
         var command = new Command("template", "Render a conversation with a model's chat template, as the engine prompts it.");
         command.Arguments.Add(model);
+        command.Options.Add(modelOption);
         command.Options.Add(template);
         command.Options.Add(messages);
         command.Options.Add(noGenerationPrompt);
@@ -39,7 +41,7 @@ internal static class TemplateCommand
             {
                 return CliErrors.Run(() => Run(
                     Console.Out,
-                    parse.GetValue(model)?.FullName,
+                    (parse.GetValue(modelOption) ?? parse.GetValue(model))?.FullName,
                     parse.GetValue(template),
                     parse.GetValue(messages)?.FullName,
                     !parse.GetValue(noGenerationPrompt),

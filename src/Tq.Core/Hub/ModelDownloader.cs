@@ -64,46 +64,81 @@ public sealed class ModelDownloader : IDisposable
             return final;
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(final)!);
+        // The folders this call creates are removed again if it fails with nothing in them (a cancelled download keeps
+        // its partial file, and so its folders, for a resume).
+        string directory = Path.GetDirectoryName(final)!;
+        List<string> created = [];
+        for (string? d = directory; d is not null && !Directory.Exists(d); d = Path.GetDirectoryName(d))
+        {
+            created.Add(d);
+        }
+
+        Directory.CreateDirectory(directory);
         string partial = final + ModelStore.PartialSuffix;
-        string? serverSha = null;
-        for (int attempt = 0; ; attempt++)
+        try
+        {
+            string? serverSha = null;
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    serverSha = await TransferAsync(model.Uri, partial, progress, cancellationToken).ConfigureAwait(false) ?? serverSha;
+                    break;
+                }
+                catch (Exception ex) when (IsTransient(ex) && attempt < options.MaxRetries && !cancellationToken.IsCancellationRequested)
+                {
+                    await Task.Delay(options.RetryDelay * (1 << Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            string? check = expected ?? serverSha;
+            if (check is not null)
+            {
+                string actual = await ComputeSha256Async(partial, cancellationToken).ConfigureAwait(false);
+                if (actual != check)
+                {
+                    File.Delete(partial);
+                    throw new InvalidDataException(
+                        $"The SHA-256 of '{model.Uri}' is {actual}, not the expected {check} ({(expected is null ? "stated by the server" : "given")}). The partial download was deleted.");
+                }
+            }
+
+            try
+            {
+                using GgufFile file = GgufFile.Open(partial);
+            }
+            catch (GgufFormatException ex)
+            {
+                File.Delete(partial);
+                throw new GgufFormatException($"'{model.Uri}' is not a valid GGUF file ({ex.Message}); the download was deleted.", ex);
+            }
+
+            File.Move(partial, final, overwrite: true);
+            return final;
+        }
+        catch
+        {
+            RemoveEmpty(created);
+            throw;
+        }
+    }
+
+    private static void RemoveEmpty(List<string> directories)
+    {
+        foreach (string directory in directories)
         {
             try
             {
-                serverSha = await TransferAsync(model.Uri, partial, progress, cancellationToken).ConfigureAwait(false) ?? serverSha;
-                break;
+                if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+                {
+                    Directory.Delete(directory);
+                }
             }
-            catch (Exception ex) when (IsTransient(ex) && attempt < options.MaxRetries && !cancellationToken.IsCancellationRequested)
+            catch (IOException)
             {
-                await Task.Delay(options.RetryDelay * (1 << Math.Min(attempt, 10)), cancellationToken).ConfigureAwait(false);
+                // Someone else is using the folder now: leave it.
             }
         }
-
-        string? check = expected ?? serverSha;
-        if (check is not null)
-        {
-            string actual = await ComputeSha256Async(partial, cancellationToken).ConfigureAwait(false);
-            if (actual != check)
-            {
-                File.Delete(partial);
-                throw new InvalidDataException(
-                    $"The SHA-256 of '{model.Uri}' is {actual}, not the expected {check} ({(expected is null ? "stated by the server" : "given")}). The partial download was deleted.");
-            }
-        }
-
-        try
-        {
-            using GgufFile file = GgufFile.Open(partial);
-        }
-        catch (GgufFormatException ex)
-        {
-            File.Delete(partial);
-            throw new GgufFormatException($"'{model.Uri}' is not a valid GGUF file ({ex.Message}); the download was deleted.", ex);
-        }
-
-        File.Move(partial, final, overwrite: true);
-        return final;
     }
 
     /// <inheritdoc />

@@ -12,6 +12,7 @@ public sealed class BadInputTests
         new[] { "info", Missing },
         new[] { "tokenize", "-m", Missing, "-p", "x" },
         new[] { "template", Missing },
+        new[] { "template", "-m", Missing },
         new[] { "run", "-m", Missing, "-p", "x", "-n", "1" },
         new[] { "perplexity", "-m", Missing, "-f", "{corpus}" },
         new[] { "bench", "-m", Missing, "-p", "16", "-n", "8", "-r", "1" },
@@ -58,15 +59,33 @@ public sealed class BadInputTests
     }
 
     [Theory]
-    [InlineData("run", "-n", "abc", "'abc'")]
-    [InlineData("run", "--temp", "warm", "'warm'")]
-    public void Command_UnparsableOptionValue_ExitsOneNamingTheOption(string command, string option, string value, string fragment)
+    [InlineData("run", "-n", "abc", "Cannot parse argument 'abc' for option '--n-predict' as an integer")]
+    [InlineData("run", "--temp", "warm", "Cannot parse argument 'warm' for option '--temp' as a number")]
+    public void Command_UnparsableOptionValue_ExitsOneLineNamingTheOptionNotTheHelp(string command, string option, string value, string fragment)
     {
         CliResult result = TqProcess.Run(command, "-m", TestPaths.Model("stories260K.gguf"), "-p", "x", option, value);
 
-        Assert.True(result.ExitCode == 1, result.ToString());
-        CliAssert.NoStackTrace(result);
-        Assert.Contains(fragment, result.StdErr, StringComparison.Ordinal);
+        CliAssert.FailedWithOneLine(result, fragment);
+        Assert.DoesNotContain("System.", result.StdErr, StringComparison.Ordinal);
+        Assert.Empty(result.StdOut);
+    }
+
+    [Fact]
+    public void Run_ArgumentError_HasNoDotNetParameterName()
+    {
+        CliResult result = TqProcess.Run("run", "-m", TestPaths.Model("stories260K.gguf"), "-p", "x", "-n", "-5");
+
+        CliAssert.FailedWithOneLine(result, "--n-predict (-n) must be 0 or more; got -5.");
+        Assert.DoesNotContain("(Parameter", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_ContextBeyondTraining_Warns()
+    {
+        CliResult result = TqProcess.Run("run", "-m", TestPaths.Model("stories260K.gguf"), "-p", "x", "-n", "1", "-c", "4096");
+
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("tq: warning: --ctx 4096 is beyond the model's trained context of", result.StdErr, StringComparison.Ordinal);
     }
 
     [Fact]

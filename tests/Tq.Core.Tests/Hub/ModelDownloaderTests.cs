@@ -164,6 +164,8 @@ public sealed class ModelDownloaderTests : IAsyncLifetime, IDisposable
         Assert.Contains("/tq/tiny/resolve/main/missing.gguf", ex.Message, StringComparison.Ordinal);
         Assert.Single(_server.Requests);
         Assert.False(File.Exists(_store.GetPath(missing) + ModelStore.PartialSuffix));
+        Assert.False(Directory.Exists(Path.Combine(_cache, "tq")), "the folders created for the download are removed again");
+        Assert.False(Directory.Exists(_cache));
     }
 
     [Fact]
@@ -201,6 +203,7 @@ public sealed class ModelDownloaderTests : IAsyncLifetime, IDisposable
 
         Assert.False(File.Exists(PartialPath));
         Assert.False(File.Exists(FinalPath));
+        Assert.False(Directory.Exists(Path.GetDirectoryName(FinalPath)), "no empty folder is left behind");
     }
 
     [Fact]

@@ -38,11 +38,12 @@ public sealed class EngineLifecycleTests
             using var started = new CountdownEvent(Streams);
             Task<Exception?>[] streams = Enumerable.Range(0, Streams).Select(i => Task.Run(() => StreamUntilStopped(chat, round * Streams + i, started))).ToArray();
 
-            Assert.True(started.Wait(TimeSpan.FromSeconds(30)), $"round {round}: the streams did not start");
+            // Generous bounds: they catch a hang, and the shared CI machine can stall for a minute.
+            Assert.True(started.Wait(TimeSpan.FromMinutes(3)), $"round {round}: the streams did not start");
             await Task.Delay(round % 3); // 0-2 ms: dispose lands at a different point of the decode loop each round
             host.Dispose();
 
-            foreach (Exception? ended in await Task.WhenAll(streams).WaitAsync(TimeSpan.FromSeconds(30)))
+            foreach (Exception? ended in await Task.WhenAll(streams).WaitAsync(TimeSpan.FromMinutes(3)))
             {
                 Assert.True(ended is OperationCanceledException or ObjectDisposedException, $"round {round}: a stream ended with {ended?.GetType().Name ?? "no exception"}: {ended}");
             }
