@@ -53,6 +53,9 @@ internal static class ProcessRunner
         start.Environment["DOTNET_NOLOGO"] = "1";
         start.Environment["DOTNET_SKIP_FIRST_TIME_EXPERIENCE"] = "1";
         start.Environment["DOTNET_CLI_UI_LANGUAGE"] = "en";
+        // No MSBuild worker nodes or build server outlive the test.
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
         foreach ((string key, string value) in environment ?? new Dictionary<string, string>())
         {
             start.Environment[key] = value;
