@@ -4,15 +4,19 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Tq.Core.Cache;
+using Tq.Core.Gguf;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 
 namespace Tq.Cli.Commands;
 
 /// <summary>
-/// <c>tq bench -m model.gguf -p 128 -n 64</c>: llama-bench's two tests. <c>ppN</c> evaluates N tokens as one prompt from
-/// an empty cache; <c>tgN</c> decodes N tokens one at a time from an empty cache. Each test warms up (at least 2 s, so the JIT reaches optimized code), then
-/// <c>-r</c> times; the figures are mean ± sample standard deviation of tokens/s, as llama-bench reports.
+/// <c>tq bench -m model.gguf -p 128,512 -n 64 -d 0,4096 --cache f16,tq</c>: llama-bench's tests. <c>ppN</c> evaluates N
+/// tokens as one prompt; <c>tgN</c> decodes N tokens one at a time; <c>@ dD</c> runs either after D tokens already in the
+/// cache (filled once, untimed; each repetition truncates back to D). Every list is a comma list and every combination
+/// runs. Each test warms up (at least 2 s, so the JIT reaches optimized code), then <c>-r</c> times; the figures are
+/// mean ± sample standard deviation of tokens/s, as llama-bench reports. Decode rows also give the weight and KV bytes
+/// read per token and the GB/s they make, next to the machine's read bandwidth measured at start.
 /// </summary>
 internal static class BenchCommand
 {
@@ -21,13 +25,14 @@ internal static class BenchCommand
     public static Command Create()
     {
         var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
-        var prompt = new Option<int>("--n-prompt", "-p") { Description = "Prompt tokens of the pp test (0: skip).", DefaultValueFactory = _ => 128 };
-        var gen = new Option<int>("--n-gen", "-n") { Description = "Generated tokens of the tg test (0: skip).", DefaultValueFactory = _ => 64 };
+        var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt tokens of the pp tests, a comma list (0: skip).", DefaultValueFactory = _ => "128" };
+        var gen = new Option<string>("--n-gen", "-n") { Description = "Generated tokens of the tg tests, a comma list (0: skip).", DefaultValueFactory = _ => "64" };
+        var depth = new Option<string>("--n-depth", "-d") { Description = "Tokens already in the cache before each test, a comma list.", DefaultValueFactory = _ => "0" };
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print JSON (llama-bench field names) instead of a table." };
-        var command = new Command("bench", "Prefill (ppN) and decode (tgN) speed, as llama-bench measures them.");
-        foreach (Option o in new Option[] { model, prompt, gen, reps, threads, json })
+        var command = new Command("bench", "Prefill (ppN) and decode (tgN) speed at chosen depths, as llama-bench measures them.");
+        foreach (Option o in new Option[] { model, prompt, gen, depth, reps, threads, json })
         {
             command.Options.Add(o);
         }
@@ -36,66 +41,93 @@ internal static class BenchCommand
         cache.AddTo(command);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
-            parse.GetValue(model)!.FullName, parse.GetValue(prompt), parse.GetValue(gen), parse.GetValue(reps),
-            parse.GetValue(threads), parse.GetValue(json), cache.Read(parse), cancellationToken))));
+            parse.GetValue(model)!.FullName, ParseList(parse.GetValue(prompt)!, "-p"), ParseList(parse.GetValue(gen)!, "-n"),
+            ParseList(parse.GetValue(depth)!, "-d"), parse.GetValue(reps), parse.GetValue(threads), parse.GetValue(json),
+            cache.ReadAll(parse), cancellationToken))));
         return command;
     }
 
-    private static int Run(string modelPath, int promptTokens, int genTokens, int repetitions, int threads, bool json, KvCacheOptions cache, CancellationToken cancellationToken)
+    private sealed record Result(string Test, KvCacheOptions Cache, int Depth, double[] Samples, double Cpu, long WeightBytesPerToken, long KvBytesPerToken);
+
+    private static int Run(string modelPath, int[] prompts, int[] gens, int[] depths, int repetitions, int threads, bool json, IReadOnlyList<KvCacheOptions> caches, CancellationToken cancellationToken)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(promptTokens);
-        ArgumentOutOfRangeException.ThrowIfNegative(genTokens);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(repetitions);
-        using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
-        int context = Math.Max(promptTokens, genTokens) + 1;
-        using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Max(promptTokens, 1), KvCache = cache });
-        var random = new Random(1234);
-        int[] tokens = new int[Math.Max(promptTokens, 1)];
-        var results = new List<(string Test, double[] Samples, double[] CpuSamples)>();
-
-        if (promptTokens > 0)
+        if (repetitions <= 0)
         {
-            results.Add(Measure($"pp{promptTokens}", promptTokens, repetitions, () =>
-            {
-                for (int i = 0; i < tokens.Length; i++)
-                {
-                    tokens[i] = random.Next(model.VocabularySize);
-                }
-
-                session.Reset();
-                long start = Stopwatch.GetTimestamp();
-                session.Evaluate(tokens, cancellationToken);
-                return promptTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }));
+            throw new ArgumentException($"--repetitions (-r) must be at least 1; got {repetitions}.");
         }
 
-        if (genTokens > 0)
+        using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
+        int longest = Math.Max(prompts.Max(), gens.Max());
+        int context = depths.Max() + longest + 1;
+        if (context > model.TrainedContextLength && model.TrainedContextLength > 0)
         {
-            if (ForwardProfile.Enabled)
+            throw new ArgumentException($"Depth {depths.Max()} plus {longest} tokens exceeds the model's context of {model.TrainedContextLength}.");
+        }
+
+        double bandwidth = MemoryBandwidth.Measure(model.Threads);
+        long weightBytes = DecodeWeightBytes(model);
+        var random = new Random(1234);
+        var results = new List<Result>();
+        foreach (KvCacheOptions cache in caches)
+        {
+            using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Clamp(prompts.Max(), 64, 512), KvCache = cache });
+            foreach (int d in depths)
             {
-                Console.Error.WriteLine(ForwardProfile.Report());
-                ForwardProfile.Reset();
+                FillTo(session, d, model, random, cancellationToken);
+                string at = d > 0 ? string.Create(CultureInfo.InvariantCulture, $" @ d{d}") : string.Empty;
+                foreach (int p in prompts.Where(p => p > 0))
+                {
+                    int[] tokens = new int[p];
+                    (double[] samples, double cpu) = Measure(p, repetitions, () =>
+                    {
+                        for (int i = 0; i < tokens.Length; i++)
+                        {
+                            tokens[i] = random.Next(model.VocabularySize);
+                        }
+
+                        session.Truncate(d);
+                        long start = Stopwatch.GetTimestamp();
+                        session.Evaluate(tokens, cancellationToken);
+                        return p / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    });
+                    results.Add(new Result($"pp{p}{at}", cache, d, samples, cpu, 0, 0));
+                }
+
+                foreach (int n in gens.Where(n => n > 0))
+                {
+                    if (ForwardProfile.Enabled)
+                    {
+                        ForwardProfile.Reset();
+                    }
+
+                    (double[] samples, double cpu) = Measure(n, repetitions, () =>
+                    {
+                        session.Truncate(d);
+                        int token = Math.Max(model.BosTokenId, 0);
+                        long start = Stopwatch.GetTimestamp();
+                        for (int i = 0; i < n; i++)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            session.Append(token);
+                            token = random.Next(model.VocabularySize);
+                        }
+
+                        return n / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    });
+
+                    // Attention reads every cached row once per token: on average the depth plus half the generated tokens.
+                    long kvRead = session.KvCacheBytesPerToken * (d + (n / 2));
+                    results.Add(new Result($"tg{n}{at}", cache, d, samples, cpu, weightBytes, kvRead));
+                    if (ForwardProfile.Enabled)
+                    {
+                        Console.Error.WriteLine($"tq: stages of tg{n}{at} ({CacheArguments.Label(cache)}):");
+                        Console.Error.WriteLine(ForwardProfile.Report());
+                    }
+                }
             }
 
-            results.Add(Measure($"tg{genTokens}", genTokens, repetitions, () =>
-            {
-                session.Reset();
-                int token = Math.Max(model.BosTokenId, 0);
-                long start = Stopwatch.GetTimestamp();
-                for (int i = 0; i < genTokens; i++)
-                {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    session.Append(token);
-                    token = random.Next(model.VocabularySize);
-                }
-
-                return genTokens / Stopwatch.GetElapsedTime(start).TotalSeconds;
-            }));
-        }
-
-        if (ForwardProfile.Enabled)
-        {
-            Console.Error.WriteLine(ForwardProfile.Report());
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"tq: KV cache {CacheArguments.Label(cache)}: {session.KvCacheBytes} B for {context} tokens ({session.KvCacheBytesPerToken} B/token past the FP16 sinks)"));
         }
 
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
@@ -105,38 +137,89 @@ internal static class BenchCommand
             {
                 ["model"] = Path.GetFileName(modelPath),
                 ["test"] = r.Test,
+                ["n_depth"] = r.Depth,
                 ["avg_ts"] = r.Samples.Average(),
                 ["stddev_ts"] = StdDev(r.Samples),
                 ["samples_ts"] = new JsonArray([.. r.Samples.Select(x => (JsonNode?)x)]),
-                ["cpu_ts"] = r.CpuSamples[0],
+                ["cpu_ts"] = r.Cpu,
                 ["threads"] = model.Threads,
-                ["type_k"] = TypeName(cache, cache.BitsK),
-                ["type_v"] = TypeName(cache, cache.BitsV),
+                ["type_k"] = TypeName(r.Cache, r.Cache.BitsK),
+                ["type_v"] = TypeName(r.Cache, r.Cache.BitsV),
+                ["weight_bytes_per_token"] = r.WeightBytesPerToken,
+                ["kv_bytes_per_token"] = r.KvBytesPerToken,
+                ["read_gbps"] = ReadRate(r),
+                ["machine_read_gbps"] = bandwidth,
                 ["peak_working_set_bytes"] = peak,
                 ["model_bytes"] = model.FileSize,
             })]).ToJsonString());
         }
         else
         {
-            Console.Out.WriteLine($"| model | size | threads | test | t/s | t/s of CPU time |");
-            Console.Out.WriteLine($"| --- | ---: | ---: | ---: | ---: | ---: |");
-            foreach ((string test, double[] samples, double[] cpu) in results)
+            Console.Out.WriteLine("| model | size | threads | cache | test | t/s | t/s of CPU time | read GB/s (of machine) |");
+            Console.Out.WriteLine("| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |");
+            foreach (Result r in results)
             {
+                string rate = r.WeightBytesPerToken > 0
+                    ? string.Create(CultureInfo.InvariantCulture, $"{ReadRate(r):F1} ({100 * ReadRate(r) / bandwidth:F0}%)")
+                    : string.Empty;
                 Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"| {Path.GetFileName(modelPath)} | {model.FileSize / 1048576.0:F2} MiB | {model.Threads} | {test} | {samples.Average():F2} ± {StdDev(samples):F2} | {cpu[0]:F2} |"));
+                    $"| {Path.GetFileName(modelPath)} | {model.FileSize / 1048576.0:F2} MiB | {model.Threads} | {CacheArguments.Label(r.Cache)} | {r.Test} | {r.Samples.Average():F2} ± {StdDev(r.Samples):F2} | {r.Cpu:F2} | {rate} |"));
             }
 
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"tq: KV cache {CacheArguments.Label(cache)}: {session.KvCacheBytes} B for {context} tokens ({session.KvCacheBytesPerToken} B/token past the FP16 sinks)"));
+                $"tq: machine read bandwidth {bandwidth:F1} GB/s ({model.Threads} threads); decode reads {weightBytes / 1e6:F1} MB of weights per token plus the KV rows"));
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tq: peak working set {peak / 1048576.0:F1} MiB (model file {model.FileSize / 1048576.0:F1} MiB)"));
         }
 
         return 0;
     }
 
+    private static double ReadRate(Result r) => (r.WeightBytesPerToken + r.KvBytesPerToken) * r.Samples.Average() / 1e9;
+
+    /// <summary>Bytes of weights one decode step reads: every tensor but the token embedding, which only the output head reads when tied.</summary>
+    private static long DecodeWeightBytes(Model model)
+    {
+        long total = model.File.Tensors.Sum(t => t.ByteSize);
+        bool tied = !model.File.TryGetTensor("output.weight", out _);
+        return !tied && model.File.TryGetTensor("token_embd.weight", out GgufTensorInfo? embedding) ? total - embedding.ByteSize : total;
+    }
+
+    private static void FillTo(Session session, int depth, Model model, Random random, CancellationToken cancellationToken)
+    {
+        session.Reset();
+        if (depth == 0)
+        {
+            return;
+        }
+
+        int[] tokens = new int[depth];
+        for (int i = 0; i < depth; i++)
+        {
+            tokens[i] = random.Next(model.VocabularySize);
+        }
+
+        session.Evaluate(tokens, cancellationToken);
+    }
+
+    private static int[] ParseList(string text, string option)
+    {
+        var values = new List<int>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int value))
+            {
+                throw new ArgumentException($"{option} takes a comma list of non-negative whole numbers; '{part}' is not one.");
+            }
+
+            values.Add(value);
+        }
+
+        return values.ToArray();
+    }
+
     // Each sample also in tokens per second of process CPU time: on a machine shared with other work, single-thread
     // CPU-time throughput approximates the uncontended speed (wall-clock figures include time spent descheduled).
-    private static (string Test, double[] Samples, double[] CpuSamples) Measure(string test, int tokens, int repetitions, Func<double> run)
+    private static (double[] Samples, double Cpu) Measure(int tokens, int repetitions, Func<double> run)
     {
         // llama-bench warms up with one run because its code is native. .NET starts methods as quick tier-0 code and
         // promotes hot ones to optimized code after ~30 calls and a background delay, so one run would time tier-0 code
@@ -159,7 +242,7 @@ internal static class BenchCommand
         // Over all repetitions at once: the process CPU clock ticks coarsely (10 ms on Linux).
         process.Refresh();
         double cpu = (double)tokens * repetitions / Math.Max((process.TotalProcessorTime - before).TotalSeconds, 1e-6);
-        return (test, samples, [cpu]);
+        return (samples, cpu);
     }
 
     // llama-bench's type names for F16 and Q8_0; TurboQuant as the fork names its KV types (turbo2 … turbo4).

@@ -29,9 +29,15 @@ internal sealed class CacheArguments
         }
     }
 
-    public KvCacheOptions Read(ParseResult parse)
+    public KvCacheOptions Read(ParseResult parse) => Read(parse, parse.GetValue(_kind)!);
+
+    /// <summary>One options object per kind of a comma list (<c>--cache f16,q8_0,tq</c>), the other flags shared.</summary>
+    public IReadOnlyList<KvCacheOptions> ReadAll(ParseResult parse) =>
+        parse.GetValue(_kind)!.Split(',', StringSplitOptions.TrimEntries).Select(kind => Read(parse, kind)).ToArray();
+
+    private KvCacheOptions Read(ParseResult parse, string kindName)
     {
-        string kind = parse.GetValue(_kind)!.ToUpperInvariant();
+        string kind = kindName.ToUpperInvariant();
         var options = new KvCacheOptions
         {
             Kind = kind switch

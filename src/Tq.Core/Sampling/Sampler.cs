@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Tq.Core.Sampling;
 
 /// <summary>
@@ -42,6 +43,7 @@ public sealed class Sampler
     /// <param name="logits">The model's logits for the next position (one per vocabulary entry).</param>
     /// <param name="history">Tokens so far (prompt and generated), for the penalties.</param>
     /// <exception cref="ArgumentException">Empty logits, or logits with NaN (which would make the choice meaningless).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         int n = logits.Length;

@@ -47,6 +47,7 @@ internal static unsafe class ActivationQuantizer
     };
 
     /// <summary>Quantizes one activation row of <paramref name="count"/> elements.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void QuantizeRow(ActivationKind kind, float* source, byte* destination, int count)
     {
         switch (kind)
@@ -88,6 +89,7 @@ internal static unsafe class ActivationQuantizer
     /// Replaces each activation by the value its quantized form stands for (d·q), so a float matrix product of
     /// dequantized weights with these equals, in exact arithmetic, ggml's integer dot product.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DequantizeRow(ActivationKind kind, byte* source, float* destination, int count)
     {
         switch (kind)

@@ -50,6 +50,7 @@ internal static unsafe partial class Dequantizer
     }
 
     /// <summary>Pointer form without validation, for kernels that validated once.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Dequantize(GgmlType type, byte* source, float* destination, int count, SimdPath path)
     {
         if (type is GgmlType.Q8_0 or GgmlType.Q4_0 or GgmlType.Q4_K or GgmlType.Q6_K && SimdPaths.Resolve(path) == SimdPath.Vector512)

@@ -143,7 +143,7 @@ internal static unsafe class MatMul
             else
             {
                 int threads = pool?.ThreadCount ?? 1;
-                int rowsPerItem = Math.Max(8, (totalRows + (threads * 4) - 1) / (threads * 4));
+                int rowsPerItem = (Math.Max(8, (totalRows + (threads * 4) - 1) / (threads * 4)) + 3) & ~3;
                 var job = new RowDotJob
                 {
                     Matrices = matrices,
@@ -194,6 +194,7 @@ internal static unsafe class MatMul
         public int Cols;
         public int RowBytes;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
             byte* q = Quantized + ((long)index * RowBytes);
@@ -217,6 +218,7 @@ internal static unsafe class MatMul
         public int RowsPerItem;
         public SimdPath Path;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
             int g0 = index * RowsPerItem;
@@ -228,7 +230,21 @@ internal static unsafe class MatMul
                 int start = Math.Max(g0, offset), end = Math.Min(g1, offset + w->Rows);
                 GgmlType type = w->Type;
                 int cols = w->Cols;
-                for (int g = start; g < end; g++)
+                int g = start;
+                if (QuantDot.HasRows4Kernel(type, Path))
+                {
+                    // Four rows at a time: the decode kernels that stream weights at memory speed.
+                    for (; g + 4 <= end; g += 4)
+                    {
+                        byte* row = w->Row(g - offset);
+                        for (int t = 0; t < Tokens; t++)
+                        {
+                            QuantDot.DotRows4(type, row, w->RowBytes, X + ((long)t * XRowBytes), cols, Y + ((long)t * TotalRows) + g, 1);
+                        }
+                    }
+                }
+
+                for (; g < end; g++)
                 {
                     byte* row = w->Row(g - offset);
                     for (int t = 0; t < Tokens; t++)
@@ -253,6 +269,7 @@ internal static unsafe class MatMul
         public int TileRows;
         public SimdPath Path;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
             // Find the matrix and tile of this item; rowOffset is the matrix's first row in the stacked output.

@@ -8,6 +8,7 @@ namespace Tq.Core.Tensors;
 // never touch memory, scales are spread with one vpermw, and float partial sums stay in vectors across super-blocks.
 internal static unsafe partial class QuantDot
 {
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ45K512(byte* w, byte* a, int blocks, bool fiveBit)
     {
         Vector512<float> acc = Vector512<float>.Zero;
@@ -66,6 +67,7 @@ internal static unsafe partial class QuantDot
         return Vector512.Sum(acc) - Vector256.Sum(accMin);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotQ6K512(byte* w, byte* a, int blocks)
     {
         Vector512<float> acc = Vector512<float>.Zero;

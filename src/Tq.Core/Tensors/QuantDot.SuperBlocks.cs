@@ -10,6 +10,7 @@ namespace Tq.Core.Tensors;
 internal static unsafe partial class QuantDot
 {
     [SkipLocalsInit] // the unpack buffers are fully written before they are read
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float DotSuperBlocks(GgmlType type, byte* w, byte* a, int blocks, SimdPath path)
     {
         if (path == SimdPath.Vector512 && type is GgmlType.Q4_K or GgmlType.Q5_K)

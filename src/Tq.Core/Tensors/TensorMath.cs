@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
@@ -15,6 +16,7 @@ internal static class TensorMath
     /// dst = (x · 1/sqrt(mean(x²) + ε)) · weight. <paramref name="weight"/> may be empty (no scaling).
     /// May run in place (<paramref name="destination"/> = <paramref name="x"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(ReadOnlySpan<float> x, ReadOnlySpan<float> weight, float epsilon, Span<float> destination, SimdPath path = SimdPath.Auto)
     {
         EnsureDestination(x.Length, destination);
@@ -101,6 +103,7 @@ internal static class TensorMath
     }
 
     /// <summary>SwiGLU: silu(gate)·up, the gated MLP of Llama-style models. May run in place over either input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SwiGlu(ReadOnlySpan<float> gate, ReadOnlySpan<float> up, Span<float> destination)
     {
         if (gate.Length != up.Length)

@@ -106,6 +106,7 @@ internal sealed unsafe class WorkerPool : IDisposable
     /// </summary>
     /// <exception cref="ObjectDisposedException">The pool was disposed.</exception>
     /// <exception cref="ArgumentOutOfRangeException">More than 2,097,151 items (group work into larger items).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Run<TJob>(ref TJob job, int count)
         where TJob : struct, IParallelJob
     {
@@ -236,6 +237,7 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(long seen)
     {
         t_insideJob = true;

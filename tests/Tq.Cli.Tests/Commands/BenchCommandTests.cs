@@ -37,9 +37,43 @@ public sealed class BenchCommandTests
 
         CliAssert.Succeeded(result);
         string[] lines = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        Assert.Equal("| model | size | threads | test | t/s | t/s of CPU time |", lines[0]);
+        Assert.Equal("| model | size | threads | cache | test | t/s | t/s of CPU time | read GB/s (of machine) |", lines[0]);
         Assert.StartsWith("| stories260K.gguf |", Assert.Single(lines[2..]), StringComparison.Ordinal);
         Assert.Contains("| pp16 |", lines[2], StringComparison.Ordinal);
         Assert.Contains("tq: KV cache F16", result.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bench_CommaListsAndDepth_RunEveryCombination()
+    {
+        CliResult result = TqProcess.Run("bench", "-m", TestPaths.Model("stories260K.gguf"), "-p", "8,16", "-n", "4", "-d", "0,32", "-r", "1", "--json", "--cache", "f16,tq");
+
+        CliAssert.Succeeded(result);
+        using JsonDocument json = JsonDocument.Parse(result.StdOut);
+        JsonElement[] entries = [.. json.RootElement.EnumerateArray()];
+        string[] expected = ["pp8", "pp16", "tg4", "pp8 @ d32", "pp16 @ d32", "tg4 @ d32"];
+        Assert.Equal([.. expected, .. expected], entries.Select(e => e.GetProperty("test").GetString()));
+        Assert.Equal(["f16", "turbo4"], entries.Select(e => e.GetProperty("type_k").GetString()).Distinct());
+        foreach (JsonElement tg in entries.Where(e => e.GetProperty("test").GetString()!.StartsWith("tg", StringComparison.Ordinal)))
+        {
+            // Decode reads the weights and, at depth, the KV rows: both counted, and more KV bytes at the greater depth.
+            Assert.True(tg.GetProperty("weight_bytes_per_token").GetInt64() > 0);
+            Assert.True(tg.GetProperty("read_gbps").GetDouble() > 0);
+            Assert.True(tg.GetProperty("machine_read_gbps").GetDouble() > 0);
+        }
+
+        long shallow = entries.First(e => e.GetProperty("test").GetString() == "tg4").GetProperty("kv_bytes_per_token").GetInt64();
+        long deep = entries.First(e => e.GetProperty("test").GetString() == "tg4 @ d32").GetProperty("kv_bytes_per_token").GetInt64();
+        Assert.True(deep > shallow, $"KV bytes read per token: {deep} at depth 32, {shallow} at depth 0");
+    }
+
+    [Theory]
+    [InlineData("-d", "0,x", "-d takes a comma list of non-negative whole numbers; 'x' is not one.")]
+    [InlineData("-p", "-4", "-p takes a comma list of non-negative whole numbers; '-4' is not one.")]
+    public void Bench_BadList_ExitsOneNamingIt(string option, string value, string message)
+    {
+        CliResult result = TqProcess.Run("bench", "-m", TestPaths.Model("stories260K.gguf"), option, value, "-r", "1");
+
+        CliAssert.FailedWithOneLine(result, message);
     }
 }

@@ -13,6 +13,36 @@ public sealed unsafe class MatMulTests : IDisposable
 
     [Theory]
     [MemberData(nameof(Types))]
+    public void Multiply_DecodeRows_EqualTheSingleRowDotExactly(GgmlType type)
+    {
+        // The decode kernels take rows four at a time (QuantDot.Rows4.cs): a row's sum must not depend on whether it
+        // fell in a group of four or in the remainder, or on the matrix it was stacked with.
+        var random = new Random(900 + (int)type);
+        int block = GgmlTypeInfo.BlockSize(type);
+        int cols = block == 1 ? 2048 + 16 + 3 : 8 * block;
+        const int rows = 37;
+        byte[] w = GgmlReference.RandomRow(type, rows * cols, random);
+        long rowBytes = GgmlTypeInfo.RowSize(type, cols);
+        float[] x = GgmlReference.RandomFloats(cols, random);
+        byte[] prepared = QuantDotTests.Prepare(type, x, out _);
+        fixed (byte* pw = w)
+        fixed (byte* pa = prepared)
+        {
+            var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
+            foreach (SimdPath path in SimdPaths.Supported)
+            {
+                float[] y = new float[rows];
+                MatMul.Multiply(matrix, x, y, 1, _pool, path, forceTiled: false);
+                for (int r = 0; r < rows; r++)
+                {
+                    Assert.Equal(QuantDot.Dot(type, pw + (r * rowBytes), pa, cols, path), y[r]);
+                }
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Types))]
     public void Multiply_EveryPathAndBatch_MatchesNaiveReference(GgmlType type)
     {
         var random = new Random(300 + (int)type);
