@@ -73,7 +73,12 @@ public sealed class PackageFeedFixture : IDisposable
             string globalPackages = GlobalPackagesFolder();
             foreach (string id in PackageIds)
             {
-                TryDelete(Path.Combine(globalPackages, id.ToLowerInvariant(), Version.ToLowerInvariant()));
+                string idFolder = Path.Combine(globalPackages, id.ToLowerInvariant());
+                TryDelete(Path.Combine(idFolder, Version.ToLowerInvariant()));
+                if (Directory.Exists(idFolder) && !Directory.EnumerateFileSystemEntries(idFolder).Any())
+                {
+                    TryDelete(idFolder);
+                }
             }
         }
         catch (InvalidOperationException)
