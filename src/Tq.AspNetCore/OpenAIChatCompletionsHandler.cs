@@ -156,7 +156,7 @@ internal sealed class OpenAIChatCompletionsHandler(IChatClient chat, ILogger log
                         case FunctionCallContent call:
                             JsonObject node = OpenAIResponses.ToolCall(call);
                             node.Insert(0, "index", toolIndex++);
-                            (calls ??= []).Add(node);
+                            (calls ??= []).Add((JsonNode)node);
                             break;
                         case UsageContent u:
                             usage = u.Details;

@@ -45,7 +45,7 @@ internal static class OpenAIResponses
         JsonArray? calls = null;
         foreach (FunctionCallContent call in response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>())
         {
-            (calls ??= []).Add(ToolCall(call));
+            (calls ??= []).Add((JsonNode)ToolCall(call));
         }
 
         message["content"] = calls is not null && response.Text.Length == 0 ? null : response.Text;

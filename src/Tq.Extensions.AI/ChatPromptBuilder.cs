@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 using Tq.Extensions.AI.ToolCalling;
 
@@ -14,7 +15,11 @@ namespace Tq.Extensions.AI;
 /// </summary>
 internal static class ChatPromptBuilder
 {
-    private static readonly JsonSerializerOptions s_compact = new(AIJsonUtilities.DefaultOptions) { WriteIndented = false };
+    // M.E.AI's options resolve through its source-generated contexts (no reflection when trimmed or AOT-compiled); values
+    // of types it does not know (a tool's own result type) fall back to reflection where the app allows it.
+    private static readonly JsonTypeInfo<object?> s_anyValue = (JsonTypeInfo<object?>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(object));
+    private static readonly JsonTypeInfo<IDictionary<string, object?>> s_arguments =
+        (JsonTypeInfo<IDictionary<string, object?>>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(IDictionary<string, object?>));
 
     public static JsonArray BuildMessages(IEnumerable<ChatMessage> messages, string? instructions, ToolCallFormat format, IList<AITool>? promptTools)
     {
@@ -47,18 +52,18 @@ internal static class ChatPromptBuilder
                     case FunctionCallContent call when format == ToolCallFormat.Prompt:
                         text.Append(text.Length > 0 ? "\n" : string.Empty)
                             .Append("```tool_call\n")
-                            .Append(JsonSerializer.Serialize(new Dictionary<string, object?> { ["name"] = call.Name, ["arguments"] = call.Arguments }, s_compact))
+                            .Append(new JsonObject { ["name"] = call.Name, ["arguments"] = ArgumentsNode(call.Arguments) }.ToJsonString())
                             .Append("\n```");
                         break;
                     case FunctionCallContent call:
-                        (calls ??= []).Add(new JsonObject
+                        (calls ??= []).Add((JsonNode)new JsonObject
                         {
                             ["id"] = call.CallId,
                             ["type"] = "function",
                             ["function"] = new JsonObject
                             {
                                 ["name"] = call.Name,
-                                ["arguments"] = JsonSerializer.Serialize(call.Arguments ?? new Dictionary<string, object?>(), s_compact),
+                                ["arguments"] = (ArgumentsNode(call.Arguments) ?? new JsonObject()).ToJsonString(),
                             },
                         });
                         break;
@@ -93,7 +98,7 @@ internal static class ChatPromptBuilder
                 }
                 else
                 {
-                    result.Add(new JsonObject { ["role"] = "system", ["content"] = system });
+                    result.Add((JsonNode)new JsonObject { ["role"] = "system", ["content"] = system });
                 }
             }
 
@@ -106,18 +111,18 @@ internal static class ChatPromptBuilder
                     node["tool_calls"] = calls;
                 }
 
-                result.Add(node);
+                result.Add((JsonNode)node);
             }
 
             foreach (JsonObject toolMessage in results ?? [])
             {
-                result.Add(toolMessage);
+                result.Add((JsonNode)toolMessage);
             }
         }
 
         if (first && system is not null)
         {
-            result.Add(new JsonObject { ["role"] = "system", ["content"] = system });
+            result.Add((JsonNode)new JsonObject { ["role"] = "system", ["content"] = system });
         }
 
         return result;
@@ -133,7 +138,7 @@ internal static class ChatPromptBuilder
         var result = new JsonArray();
         foreach (AIFunctionDeclaration function in tools.OfType<AIFunctionDeclaration>())
         {
-            result.Add(new JsonObject
+            result.Add((JsonNode)new JsonObject
             {
                 ["type"] = "function",
                 ["function"] = new JsonObject
@@ -155,6 +160,9 @@ internal static class ChatPromptBuilder
         string s => s,
         JsonElement { ValueKind: JsonValueKind.String } e => e.GetString()!,
         JsonElement e => e.GetRawText(),
-        _ => JsonSerializer.Serialize(result.Result, s_compact),
+        _ => JsonSerializer.Serialize(result.Result, s_anyValue),
     };
+
+    private static JsonNode? ArgumentsNode(IDictionary<string, object?>? arguments) =>
+        arguments is null ? null : JsonSerializer.SerializeToNode(arguments, s_arguments);
 }

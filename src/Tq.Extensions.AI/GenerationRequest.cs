@@ -11,9 +11,10 @@ namespace Tq.Extensions.AI;
 /// <summary>One request resolved against an engine: the prompt tokens, the sampler settings and the output rules.</summary>
 internal sealed class GenerationRequest
 {
-    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode, JsonElement? jsonSchema, string[]? forcedToolNames)
+    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode, JsonElement? jsonSchema, string[]? forcedToolNames, ReasoningOutput reasoning)
     {
         ForcedToolNames = forcedToolNames;
+        Reasoning = reasoning;
         JsonSchema = jsonSchema;
         PromptText = promptText;
         Prompt = prompt;
@@ -53,6 +54,12 @@ internal sealed class GenerationRequest
 
     /// <summary>The schema the JSON output must follow (the supported subset), or null.</summary>
     public JsonElement? JsonSchema { get; }
+
+    /// <summary>What happens to a reasoning model's <c>&lt;think&gt;</c> block.</summary>
+    public ReasoningOutput Reasoning { get; }
+
+    /// <summary>True when the rendered prompt already opened the <c>&lt;think&gt;</c> block (DeepSeek-R1 templates).</summary>
+    public bool StartsInReasoning => ReasoningParser.EndsInReasoning(PromptText);
 
     public static GenerationRequest Create(TurboQuantEngine engine, IChatClient client, IEnumerable<ChatMessage> messages, ChatOptions? options)
     {
@@ -141,7 +148,34 @@ internal sealed class GenerationRequest
         int maxTokens = Math.Min(requested.Value, context - tokens.Count + 1);
         string[] stops = options?.StopSequences?.Where(s => !string.IsNullOrEmpty(s)).ToArray() ?? [];
         JsonElement? jsonSchema = (options?.ResponseFormat as ChatResponseFormatJson)?.Schema;
-        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json, jsonSchema, forcedNames);
+        ReasoningOutput reasoning = !ReasoningParser.IsReasoningTemplate(engine.ChatTemplate.Source) || forced.Length > 0
+            ? ReasoningOutput.None
+            : ReadReasoningOption(options);
+        return new GenerationRequest(text, [.. tokens], sampler, maxTokens, stops, tools is null ? ToolCallFormat.None : format, forced, json, jsonSchema, forcedNames, reasoning);
+    }
+
+    /// <summary>The <see cref="TurboQuantChatClient.ReasoningProperty"/> option: "keep" (the default) or "hide"; anything else is refused.</summary>
+    private static ReasoningOutput ReadReasoningOption(ChatOptions? options)
+    {
+        if (options?.AdditionalProperties is not { } extra || !extra.TryGetValue(TurboQuantChatClient.ReasoningProperty, out object? value) || value is null)
+        {
+            return ReasoningOutput.Keep;
+        }
+
+        string? text = value switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } e => e.GetString(),
+            _ => null,
+        };
+        return text?.ToUpperInvariant() switch
+        {
+            "KEEP" => ReasoningOutput.Keep,
+            "HIDE" => ReasoningOutput.Hide,
+            _ => throw new ArgumentException(
+                $"ChatOptions.AdditionalProperties[\"{TurboQuantChatClient.ReasoningProperty}\"] must be \"{TurboQuantChatClient.ReasoningKeep}\" or \"{TurboQuantChatClient.ReasoningHide}\", not '{value}'.",
+                nameof(options)),
+        };
     }
 
     private static SamplerOptions CreateSamplerOptions(TurboQuantChatOptions defaults, IChatClient client, ChatOptions? options)
@@ -205,7 +239,7 @@ internal sealed class GenerationRequest
     /// <summary>The start of an answer that can only continue as a tool call, in the model's syntax.</summary>
     private static string ForcedStart(ToolCallFormat format, string? name)
     {
-        string nameJson = name is null ? string.Empty : JsonSerializer.Serialize(name);
+        string nameJson = name is null ? string.Empty : JsonSerializer.Serialize(name, TqJsonContext.Default.String);
         return format switch
         {
             ToolCallFormat.Hermes => name is null ? "<tool_call>\n" : $"<tool_call>\n{{\"name\": {nameJson}, \"arguments\": ",

@@ -9,8 +9,8 @@ using Tq.Extensions.AI.ToolCalling;
 namespace Tq.Extensions.AI;
 
 /// <summary>
-/// The decode loop of one response on a rented session: token → UTF-8-safe text → stop sequences → tool-call parser →
-/// contents. A malformed tool call before anything was emitted restarts the answer with another seed (bounded).
+/// The decode loop of one response on a rented session: token → UTF-8-safe text → stop sequences → reasoning block →
+/// tool-call parser → contents. A malformed tool call before anything was emitted restarts the answer with another seed (bounded).
 /// </summary>
 internal sealed class GenerationRun
 {
@@ -29,6 +29,7 @@ internal sealed class GenerationRun
     private Sampler _sampler;
     private StopSequenceFilter _stops;
     private StreamingToolCallParser? _parser;
+    private ReasoningParser? _reasoning;
     private int _attempt;
     private int _generated;
     private int _retriedTokens;
@@ -221,7 +222,14 @@ internal sealed class GenerationRun
             return true;
         }
 
-        string rest = _stops.Flush();
+        string rest = SplitReasoning(_stops.Flush(), contents);
+        if (_reasoning is not null)
+        {
+            (string thought, string answer) = _reasoning.Flush();
+            EmitReasoning(thought, contents);
+            rest += answer;
+        }
+
         if (_parser is null)
         {
             Emit(rest, contents);
@@ -243,7 +251,7 @@ internal sealed class GenerationRun
     /// <summary>Runs a decoded piece through the stop filter and the parser; true when the answer was restarted.</summary>
     private bool Process(string piece, List<AIContent> contents)
     {
-        string text = _stops.Append(piece);
+        string text = SplitReasoning(_stops.Append(piece), contents);
         if (_parser is null)
         {
             Emit(text, contents);
@@ -307,6 +315,37 @@ internal sealed class GenerationRun
         }
 
         return false;
+    }
+
+    /// <summary>Emits the reasoning part of <paramref name="text"/> (unless hidden) and returns the answer part.</summary>
+    private string SplitReasoning(string text, List<AIContent> contents)
+    {
+        if (_reasoning is null || text.Length == 0)
+        {
+            return text;
+        }
+
+        (string thought, string answer) = _reasoning.Append(text);
+        EmitReasoning(thought, contents);
+        return answer;
+    }
+
+    private void EmitReasoning(string text, List<AIContent> contents)
+    {
+        if (text.Length == 0 || _request.Reasoning == ReasoningOutput.Hide)
+        {
+            return;
+        }
+
+        _emitted = true;
+        if (contents.Count > 0 && contents[^1] is TextReasoningContent last)
+        {
+            contents[^1] = new TextReasoningContent(last.Text + text);
+        }
+        else
+        {
+            contents.Add(new TextReasoningContent(text));
+        }
     }
 
     private void Emit(string text, List<AIContent> contents)
@@ -373,8 +412,11 @@ internal sealed class GenerationRun
         return document.RootElement.Clone();
     }
 
-    private void ResetParser() =>
+    private void ResetParser()
+    {
         _parser = _request.ToolFormat == ToolCallFormat.None ? null : new StreamingToolCallParser(_request.ToolFormat);
+        _reasoning = _request.Reasoning == ReasoningOutput.None ? null : new ReasoningParser(_request.StartsInReasoning);
+    }
 
     private int Engine(Func<int> call)
     {

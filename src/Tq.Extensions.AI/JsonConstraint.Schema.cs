@@ -36,12 +36,12 @@ internal sealed partial class JsonConstraint
 
             if (schema.TryGetProperty("enum", out JsonElement values) && values.ValueKind == JsonValueKind.Array && values.GetArrayLength() is > 0 and <= 64)
             {
-                return new LiteralsNode([.. values.EnumerateArray().Select(v => JsonSerializer.Serialize(v))]);
+                return new LiteralsNode([.. values.EnumerateArray().Select(v => JsonSerializer.Serialize(v, TqJsonContext.Default.JsonElement))]);
             }
 
             if (schema.TryGetProperty("const", out JsonElement constant))
             {
-                return new LiteralsNode([JsonSerializer.Serialize(constant)]);
+                return new LiteralsNode([JsonSerializer.Serialize(constant, TqJsonContext.Default.JsonElement)]);
             }
 
             string? type = schema.TryGetProperty("type", out JsonElement t) && t.ValueKind == JsonValueKind.String ? t.GetString()
@@ -54,7 +54,7 @@ internal sealed partial class JsonConstraint
                     var nodes = new List<SchemaNode>();
                     foreach (JsonProperty property in properties.EnumerateObject())
                     {
-                        keys.Add((keys.Count == 0 ? string.Empty : ", ") + JsonSerializer.Serialize(property.Name) + ": ");
+                        keys.Add((keys.Count == 0 ? string.Empty : ", ") + JsonSerializer.Serialize(property.Name, TqJsonContext.Default.String) + ": ");
                         nodes.Add(Compile(property.Value));
                     }
 

@@ -22,7 +22,8 @@ namespace Tq.Extensions.AI;
 /// between prefill batches). Disposing the engine cancels running streams: they end with
 /// <see cref="OperationCanceledException"/> or <see cref="ObjectDisposedException"/>. An enumerator abandoned without
 /// disposal gives its session back to the pool once it is garbage-collected.</para>
-/// <para>Honoured <see cref="ChatOptions.AdditionalProperties"/>: <c>min_p</c> and <c>repeat_penalty</c> (floats).
+/// <para>Honoured <see cref="ChatOptions.AdditionalProperties"/>: <c>min_p</c> and <c>repeat_penalty</c> (floats),
+/// <see cref="ReasoningProperty"/> (<c>"keep"</c> or <c>"hide"</c> a reasoning model's <c>&lt;think&gt;</c> block).
 /// <see cref="ChatOptions.RawRepresentationFactory"/> may return a <see cref="Tq.Core.Sampling.SamplerOptions"/> to start from.</para>
 /// </remarks>
 public sealed class TurboQuantChatClient : IChatClient
@@ -38,6 +39,20 @@ public sealed class TurboQuantChatClient : IChatClient
 
     /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of llama.cpp's repeat penalty.</summary>
     public const string RepeatPenaltyProperty = "repeat_penalty";
+
+    /// <summary>
+    /// The <see cref="ChatOptions.AdditionalProperties"/> key that says what to do with a reasoning model's
+    /// <c>&lt;think&gt;…&lt;/think&gt;</c> block (Qwen3, DeepSeek-R1 distills): <see cref="ReasoningKeep"/> (the default)
+    /// streams it as <see cref="TextReasoningContent"/>, apart from the answer's <see cref="TextContent"/>;
+    /// <see cref="ReasoningHide"/> drops it (its tokens still count as output). Any other value is refused.
+    /// </summary>
+    public const string ReasoningProperty = "tq.reasoning";
+
+    /// <summary>The <see cref="ReasoningProperty"/> value that streams the reasoning as <see cref="TextReasoningContent"/>.</summary>
+    public const string ReasoningKeep = "keep";
+
+    /// <summary>The <see cref="ReasoningProperty"/> value that drops the reasoning from the response.</summary>
+    public const string ReasoningHide = "hide";
 
     /// <summary>The <see cref="UsageDetails.AdditionalCounts"/> key of the prefill time in microseconds.</summary>
     public const string PrefillMicrosecondsCount = "tq.prefill_us";

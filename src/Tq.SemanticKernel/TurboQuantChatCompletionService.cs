@@ -64,7 +64,7 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
     /// <summary>The engine the service runs on.</summary>
     public TurboQuantEngine Engine { get; }
 
-    /// <summary>The client pipeline the service calls: function invocation, context guard, tool-name resolution, TurboQuant client.</summary>
+    /// <summary>The client pipeline the service calls: reasoning pass-through, function invocation, context guard, tool-name resolution, TurboQuant client.</summary>
     public IChatClient ChatClient { get; }
 
     /// <summary>The context-window policy in use.</summary>
@@ -90,6 +90,7 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
             var metadata = result.Metadata is null ? new Dictionary<string, object?>() : new Dictionary<string, object?>(result.Metadata);
             metadata[TurboQuantKvCacheUsage.MetadataKey] = usage;
             result.Metadata = metadata;
+            AddReasoning(result);
         }
 
         return results;
@@ -106,6 +107,7 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
         TurboQuantPromptExecutionSettings settings = await PrepareAsync(chatHistory, executionSettings, kernel, cancellationToken).ConfigureAwait(false);
         await foreach (StreamingChatMessageContent update in _inner.GetStreamingChatMessageContentsAsync(chatHistory, settings, kernel, cancellationToken).ConfigureAwait(false))
         {
+            AddReasoning(update);
             yield return update;
         }
     }
@@ -126,9 +128,40 @@ public sealed class TurboQuantChatCompletionService : IChatCompletionService
     /// <returns>The engine statistics.</returns>
     public TurboQuantEngineStatistics GetStatistics() => Engine.GetStatistics();
 
+    /// <summary>
+    /// SK's adapter drops M.E.AI's <see cref="TextReasoningContent"/>; it becomes SK's own reasoning item here, so a
+    /// reasoning model's <c>&lt;think&gt;</c> block reaches SK callers apart from the answer's text.
+    /// </summary>
+    private static void AddReasoning(ChatMessageContent result)
+    {
+        IEnumerable<AIContent> contents = result.InnerContent switch
+        {
+            ChatResponse response => response.Messages.SelectMany(m => m.Contents),
+            ChatMessage message => message.Contents,
+            _ => [],
+        };
+        string reasoning = string.Concat(contents.OfType<TextReasoningContent>().Select(r => r.Text));
+        if (reasoning.Length > 0 && !result.Items.OfType<ReasoningContent>().Any())
+        {
+            result.Items.Insert(0, new ReasoningContent(reasoning));
+        }
+    }
+
+    private static void AddReasoning(StreamingChatMessageContent update)
+    {
+        if (update.InnerContent is ChatResponseUpdate inner)
+        {
+            foreach (TextReasoningContent reasoning in inner.Contents.OfType<TextReasoningContent>())
+            {
+                update.Items.Add(new StreamingReasoningContent(reasoning.Text));
+            }
+        }
+    }
+
     private static IChatClient CreateChatClient(TurboQuantEngine engine, ContextWindow window, ILoggerFactory? loggerFactory, IServiceProvider? serviceProvider, Func<IChatClient, IChatClient>? decorate) =>
         (decorate ?? (c => c)).Invoke(new TurboQuantChatClient(engine))
             .AsBuilder()
+            .Use(inner => new ReasoningPassthroughChatClient(inner))
             .UseKernelFunctionInvocation(loggerFactory)
             .Use(inner => new ContextGuardChatClient(inner, window))
             .Use(inner => new ToolNameResolvingChatClient(inner))

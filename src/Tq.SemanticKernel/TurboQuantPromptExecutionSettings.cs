@@ -1,5 +1,8 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.AI;
 using Microsoft.SemanticKernel;
 using Tq.Extensions.AI;
@@ -18,12 +21,7 @@ namespace Tq.SemanticKernel;
 /// </remarks>
 public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
 {
-    private static readonly JsonSerializerOptions s_readOptions = new()
-    {
-        PropertyNameCaseInsensitive = true,
-        NumberHandling = JsonNumberHandling.AllowReadingFromString,
-        AllowTrailingCommas = true,
-    };
+    private static readonly JsonTypeInfo<object?> s_anyValue = (JsonTypeInfo<object?>)AIJsonUtilities.DefaultOptions.GetTypeInfo(typeof(object));
 
     private int? _maxTokens;
     private float? _temperature;
@@ -37,6 +35,7 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
     private float? _presencePenalty;
     private float? _bitsK;
     private float? _bitsV;
+    private string? _reasoning;
 
     /// <summary>The most tokens to generate.</summary>
     [JsonPropertyName("max_tokens")]
@@ -99,6 +98,15 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
     public float? BitsV { get => _bitsV; set => Set(ref _bitsV, value); }
 
     /// <summary>
+    /// What to do with a reasoning model's <c>&lt;think&gt;</c> block: <c>"keep"</c> (the default) returns it as
+    /// <see cref="ReasoningContent"/> items (<see cref="StreamingReasoningContent"/> when streaming), apart from the
+    /// answer's text; <c>"hide"</c> drops it. Maps to <see cref="TurboQuantChatClient.ReasoningProperty"/>.
+    /// </summary>
+    [JsonPropertyName("reasoning")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Reasoning { get => _reasoning; set => Set(ref _reasoning, value); }
+
+    /// <summary>
     /// Converts any execution settings to TurboQuant ones: returns the instance itself when it already is one, otherwise
     /// maps its JSON (its own properties and <see cref="PromptExecutionSettings.ExtensionData"/>) onto the names above and
     /// keeps its service id, model id and <see cref="PromptExecutionSettings.FunctionChoiceBehavior"/>.
@@ -119,9 +127,8 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
         TurboQuantPromptExecutionSettings? result;
         try
         {
-            // Serialized as its runtime type, so another connector's strongly typed settings carry over too.
-            string json = JsonSerializer.Serialize(executionSettings, executionSettings.GetType());
-            result = JsonSerializer.Deserialize<TurboQuantPromptExecutionSettings>(json, s_readOptions);
+            string json = ToJson(executionSettings);
+            result = JsonSerializer.Deserialize(json, TurboQuantSettingsJsonContext.Default.TurboQuantPromptExecutionSettings);
         }
         catch (JsonException e)
         {
@@ -134,6 +141,40 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
         result.FunctionChoiceBehavior = executionSettings.FunctionChoiceBehavior;
         return result;
     }
+
+    /// <summary>
+    /// The JSON of any settings: SK's own base type (what prompt templates and most callers give) is written from its
+    /// <see cref="PromptExecutionSettings.ExtensionData"/> without reflection; another connector's settings type is
+    /// serialized as its runtime type, which needs reflection-based JSON and so is refused in trimmed and AOT apps.
+    /// </summary>
+    private static string ToJson(PromptExecutionSettings settings)
+    {
+        if (settings.GetType() == typeof(PromptExecutionSettings))
+        {
+            var json = new JsonObject();
+            foreach (KeyValuePair<string, object> entry in settings.ExtensionData ?? new Dictionary<string, object>())
+            {
+                json[entry.Key] = JsonSerializer.SerializeToNode(entry.Value, s_anyValue);
+            }
+
+            return json.ToJsonString();
+        }
+
+        if (!JsonSerializer.IsReflectionEnabledByDefault)
+        {
+            throw new NotSupportedException(
+                $"Execution settings of type {settings.GetType().Name} cannot be converted without reflection-based JSON (disabled in this app): " +
+                $"pass {nameof(TurboQuantPromptExecutionSettings)} or a plain {nameof(PromptExecutionSettings)}.");
+        }
+
+        return SerializeWithReflection(settings);
+    }
+
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Reached only when reflection-based JSON is enabled (never in trimmed or AOT apps, where the feature switch removes it).")]
+    [UnconditionalSuppressMessage("AOT", "IL3050", Justification = "Reached only when reflection-based JSON is enabled (never in trimmed or AOT apps, where the feature switch removes it).")]
+    private static string SerializeWithReflection(PromptExecutionSettings settings) =>
+        // Serialized as its runtime type, so another connector's strongly typed settings carry over too.
+        JsonSerializer.Serialize(settings, settings.GetType());
 
     /// <inheritdoc />
     public override PromptExecutionSettings Clone() => new TurboQuantPromptExecutionSettings
@@ -154,6 +195,7 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
         PresencePenalty = PresencePenalty,
         BitsK = BitsK,
         BitsV = BitsV,
+        Reasoning = Reasoning,
     };
 
     /// <inheritdoc />
@@ -173,7 +215,7 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
 
     /// <summary>
     /// Gives the client's own property types to the values SK's JSON round trip would leave as doubles
-    /// (<c>min_p</c>, <c>repeat_penalty</c>), and drops the bits, which are checked by the service, not sent.
+    /// (<c>min_p</c>, <c>repeat_penalty</c>), names <c>reasoning</c> with the client's key, and drops the bits, which are checked by the service, not sent.
     /// </summary>
     /// <param name="options">The options built for the request.</param>
     protected override void PrepareChatOptionsForRequest(ChatOptions options)
@@ -186,6 +228,12 @@ public sealed class TurboQuantPromptExecutionSettings : PromptExecutionSettings
             extra.Remove("bits_v");
             extra.Remove(TurboQuantChatClient.MinPProperty);
             extra.Remove(TurboQuantChatClient.RepeatPenaltyProperty);
+            extra.Remove("reasoning");
+        }
+
+        if (Reasoning is string reasoning)
+        {
+            (options.AdditionalProperties ??= [])[TurboQuantChatClient.ReasoningProperty] = reasoning;
         }
 
         if (MinP is float minP)

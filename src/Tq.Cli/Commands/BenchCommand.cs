@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tq.Core.Cache;
 using Tq.Core.Gguf;
 using Tq.Core.Inference;
@@ -132,25 +133,25 @@ internal static class BenchCommand
         long peak = Process.GetCurrentProcess().PeakWorkingSet64;
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(results.Select(r => new
+            Console.Out.WriteLine(new JsonArray([.. results.Select(r => (JsonNode?)new JsonObject
             {
-                model = Path.GetFileName(modelPath),
-                test = r.Test,
-                n_depth = r.Depth,
-                avg_ts = r.Samples.Average(),
-                stddev_ts = StdDev(r.Samples),
-                samples_ts = r.Samples,
-                cpu_ts = r.Cpu,
-                threads = model.Threads,
-                type_k = TypeName(r.Cache, r.Cache.BitsK),
-                type_v = TypeName(r.Cache, r.Cache.BitsV),
-                weight_bytes_per_token = r.WeightBytesPerToken,
-                kv_bytes_per_token = r.KvBytesPerToken,
-                read_gbps = ReadRate(r),
-                machine_read_gbps = bandwidth,
-                peak_working_set_bytes = peak,
-                model_bytes = model.FileSize,
-            })));
+                ["model"] = Path.GetFileName(modelPath),
+                ["test"] = r.Test,
+                ["n_depth"] = r.Depth,
+                ["avg_ts"] = r.Samples.Average(),
+                ["stddev_ts"] = StdDev(r.Samples),
+                ["samples_ts"] = new JsonArray([.. r.Samples.Select(x => (JsonNode?)x)]),
+                ["cpu_ts"] = r.Cpu,
+                ["threads"] = model.Threads,
+                ["type_k"] = TypeName(r.Cache, r.Cache.BitsK),
+                ["type_v"] = TypeName(r.Cache, r.Cache.BitsV),
+                ["weight_bytes_per_token"] = r.WeightBytesPerToken,
+                ["kv_bytes_per_token"] = r.KvBytesPerToken,
+                ["read_gbps"] = ReadRate(r),
+                ["machine_read_gbps"] = bandwidth,
+                ["peak_working_set_bytes"] = peak,
+                ["model_bytes"] = model.FileSize,
+            })]).ToJsonString());
         }
         else
         {

@@ -11,8 +11,6 @@ namespace Tq.Cli.Commands;
 /// </summary>
 internal static class BenchmarkCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
-
     public static Command Create()
     {
         var bits = new Option<string>("--bits") { Description = "Bit widths, comma separated (1 … 4, halves allowed).", DefaultValueFactory = _ => "2,2.5,3,3.5,4" };
@@ -107,7 +105,7 @@ internal static class BenchmarkCommand
 
         if (json)
         {
-            output.WriteLine(JsonSerializer.Serialize(results, s_json));
+            output.WriteLine(JsonSerializer.Serialize(results, BenchmarkJsonContext.Default.ListQuantizerReport));
         }
         else
         {

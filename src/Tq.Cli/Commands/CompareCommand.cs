@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tq.Core.Cache;
 using Tq.Core.Inference;
 using Tq.Core.Models;
@@ -17,7 +18,6 @@ namespace Tq.Cli.Commands;
 /// </summary>
 internal static class CompareCommand
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     public static Command Create()
     {
@@ -211,8 +211,16 @@ internal static class CompareCommand
 
         if (jsonPath is not null)
         {
-            File.WriteAllText(jsonPath, JsonSerializer.Serialize(new { model = Path.GetFileName(modelPath), text = Path.GetFileName(textPath), ctx, chunks, threads = model.Threads, results },
-                s_json));
+            var report = new JsonObject
+            {
+                ["model"] = Path.GetFileName(modelPath),
+                ["text"] = Path.GetFileName(textPath),
+                ["ctx"] = ctx,
+                ["chunks"] = chunks,
+                ["threads"] = model.Threads,
+                ["results"] = JsonSerializer.SerializeToNode(results, CompareJsonContext.Default.ListCompareResult),
+            };
+            File.WriteAllText(jsonPath, report.ToJsonString(CompareJsonContext.Default.Options));
         }
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Tokenization;
@@ -49,18 +50,18 @@ internal static class PerplexityCommand
         watch.Stop();
         if (json)
         {
-            Console.Out.WriteLine(JsonSerializer.Serialize(new
+            Console.Out.WriteLine(new JsonObject
             {
-                model = Path.GetFileName(modelPath),
-                text = Path.GetFileName(textPath),
-                ctx,
-                chunks = result.Chunks,
-                scored_tokens = result.ScoredTokens,
-                ppl = Math.Round(result.Perplexity, 4),
-                stderr = Math.Round(result.Error, 5),
-                running = result.RunningEstimates.Select(e => Math.Round(e, 4)),
-                seconds = Math.Round(watch.Elapsed.TotalSeconds, 3),
-            }));
+                ["model"] = Path.GetFileName(modelPath),
+                ["text"] = Path.GetFileName(textPath),
+                ["ctx"] = ctx,
+                ["chunks"] = result.Chunks,
+                ["scored_tokens"] = result.ScoredTokens,
+                ["ppl"] = Math.Round(result.Perplexity, 4),
+                ["stderr"] = Math.Round(result.Error, 5),
+                ["running"] = new JsonArray([.. result.RunningEstimates.Select(e => (JsonNode?)Math.Round(e, 4))]),
+                ["seconds"] = Math.Round(watch.Elapsed.TotalSeconds, 3),
+            }.ToJsonString());
         }
         else
         {

@@ -107,7 +107,7 @@ internal static class TemplateCommand
         JsonArray? tools = null;
         if (messagesPath is null)
         {
-            conversation = [new JsonObject { ["role"] = "user", ["content"] = "Hello" }];
+            conversation = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = "Hello" });
         }
         else
         {

@@ -84,7 +84,7 @@ internal static class TokenizeCommand
             string text;
             try
             {
-                text = JsonSerializer.Deserialize<string>(line) ?? throw new JsonException("null is not a string");
+                text = JsonSerializer.Deserialize(line, CliJsonContext.Default.String) ?? throw new JsonException("null is not a string");
             }
             catch (JsonException ex)
             {

@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.AI;
 
 namespace Tq.Extensions.AI.ToolCalling;
@@ -11,8 +11,6 @@ namespace Tq.Extensions.AI.ToolCalling;
 /// </summary>
 public static class ToolCallPrompt
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = false };
-
     /// <summary>Builds the instructions that describe <paramref name="tools"/> and the call syntax.</summary>
     /// <param name="tools">The tools offered to the model; only function declarations are described.</param>
     /// <returns>Text to append to the system prompt; empty when there is no function declaration.</returns>
@@ -27,13 +25,13 @@ public static class ToolCallPrompt
                 sb.Append("# Tools\n\nYou can call these functions (JSON Schema of each function's parameters):\n");
             }
 
-            var declaration = new Dictionary<string, object?>
+            var declaration = new JsonObject
             {
                 ["name"] = function.Name,
                 ["description"] = function.Description,
-                ["parameters"] = function.JsonSchema,
+                ["parameters"] = JsonNode.Parse(function.JsonSchema.GetRawText()),
             };
-            sb.Append(JsonSerializer.Serialize(declaration, s_json)).Append('\n');
+            sb.Append(declaration.ToJsonString()).Append('\n');
         }
 
         if (sb.Length == 0)
