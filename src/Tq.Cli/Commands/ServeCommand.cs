@@ -86,13 +86,15 @@ internal static class ServeCommand
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"tq: serving {engine.ModelId} on {address} (POST /v1/chat/completions, GET /v1/models, /health, /metrics); context {s.ContextLength}, KV cache {s.KvCacheKind} {s.KvCacheBytesPerToken} bytes/token, {s.MaxSessions} sessions. Ctrl+C stops."));
             Console.Out.Flush();
+            // Ctrl+C or SIGTERM is a normal stop. The host's lifetime takes the signals once it runs, so wait on its
+            // stopping token as well as the command line's.
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, app.Lifetime.ApplicationStopping);
             try
             {
-                await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                await Task.Delay(Timeout.Infinite, stop.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                // Ctrl+C or SIGTERM: a normal stop.
             }
 
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);

@@ -109,6 +109,21 @@ public sealed partial class ServeCommandTests : IAsyncLifetime, IDisposable
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 
+    [Fact]
+    public async Task Serve_Sigterm_StopsCleanly()
+    {
+        // As a service manager stops it: SIGTERM ends the server with exit code 0 (it used to wait forever).
+        using (Process signal = Process.Start("kill", ["-TERM", _server!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await signal.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await _server.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(0, _server.ExitCode);
+    }
+
     [GeneratedRegex(@"http://[0-9.]+:[0-9]+")]
     private static partial Regex Address();
 }
