@@ -18,11 +18,11 @@ TQ=src/Tq.Cli/bin/Release/net10.0/tq
 
 tq_ts() { # model test-args... -> "t/s ± sd" of the one test
   "$TQ" bench -m "$1" -t "$THREADS" -r "$REPS" --json "${@:2}" 2>/dev/null |
-    python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(f"{r[\"avg_ts\"]:.2f} ± {r[\"stddev_ts\"]:.2f}")'
+    python3 -c "import json,sys; r=json.load(sys.stdin)[0]; print('%.2f ± %.2f' % (r['avg_ts'], r['stddev_ts']))"
 }
 llama_ts() { # model test-args...
   "$LLAMA/llama-bench" -m "$1" -t "$THREADS" -r "$REPS" -o json "${@:2}" 2>/dev/null |
-    python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(f"{r[\"avg_ts\"]:.2f} ± {r[\"stddev_ts\"]:.2f}")'
+    python3 -c "import json,sys; r=json.load(sys.stdin)[0]; print('%.2f ± %.2f' % (r['avg_ts'], r['stddev_ts']))"
 }
 ratio() { python3 -c "import sys; print(f'{float(sys.argv[1].split()[0])/float(sys.argv[2].split()[0]):.2f}x')" "$1" "$2"; }
 
