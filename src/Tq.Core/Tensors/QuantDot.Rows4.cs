@@ -27,10 +27,10 @@ internal static unsafe partial class QuantDot
         switch (type)
         {
             case GgmlType.F16:
-                DotRows4F16((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
+                DotRows4Half<Fp16>((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
                 break;
             case GgmlType.BF16:
-                DotRows4BF16((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
+                DotRows4Half<Bf16>((ushort*)weights, rowBytes / 2, (float*)activations, count, y, yStride);
                 break;
             case GgmlType.Q4_K or GgmlType.Q5_K:
                 if (type == GgmlType.Q5_K)
@@ -62,45 +62,41 @@ internal static unsafe partial class QuantDot
     private static Vector512<float> ScaledHalf512(ushort* source) =>
         (Avx512F.ConvertToVector512Int32(Vector256.Load((short*)source)) << 13 & Vector512.Create(unchecked((int)0x8FFFFFFF))).AsSingle();
 
-    private static void DotRows4F16(ushort* w, long stride, float* x, int n, float* y, long yStride)
+    /// <summary>Format flag of <see cref="DotRows4Half{TFormat}"/>: FP16 weights.</summary>
+    private struct Fp16;
+
+    /// <summary>Format flag of <see cref="DotRows4Half{TFormat}"/>: BF16 weights.</summary>
+    private struct Bf16;
+
+    // FP16 or BF16 rows (the flag is a type, so each format compiles to its own loop). FP16 converts with the
+    // 2^-112 trick of ScaledHalf512 and scales the activations by 2^112; BF16 is a shift. Same arithmetic as
+    // DotF16/DotBF16 row by row: one accumulator per row, 16 columns a step, scalar tail.
+    private static void DotRows4Half<TFormat>(ushort* w, long stride, float* x, int n, float* y, long yStride)
+        where TFormat : struct
     {
         Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
         Vector512<float> rescale = Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000)); // 2^112
         ushort* w0 = w, w1 = w + stride, w2 = w + (2 * stride), w3 = w + (3 * stride);
         byte* next = (byte*)(w + (4 * stride));
         int i = 0;
-        for (; i <= n - 32; i += 32)
-        {
-            PrefetchNextGroup(next + ((long)i * 8), 4);
-            Vector512<float> xv = Vector512.Load(x + i) * rescale;
-            a0 = Vector512.FusedMultiplyAdd(ScaledHalf512(w0 + i), xv, a0);
-            a1 = Vector512.FusedMultiplyAdd(ScaledHalf512(w1 + i), xv, a1);
-            a2 = Vector512.FusedMultiplyAdd(ScaledHalf512(w2 + i), xv, a2);
-            a3 = Vector512.FusedMultiplyAdd(ScaledHalf512(w3 + i), xv, a3);
-            xv = Vector512.Load(x + i + 16) * rescale;
-            a0 = Vector512.FusedMultiplyAdd(ScaledHalf512(w0 + i + 16), xv, a0);
-            a1 = Vector512.FusedMultiplyAdd(ScaledHalf512(w1 + i + 16), xv, a1);
-            a2 = Vector512.FusedMultiplyAdd(ScaledHalf512(w2 + i + 16), xv, a2);
-            a3 = Vector512.FusedMultiplyAdd(ScaledHalf512(w3 + i + 16), xv, a3);
-        }
-
         for (; i <= n - 16; i += 16)
         {
-            Vector512<float> xv = Vector512.Load(x + i) * rescale;
-            a0 = Vector512.FusedMultiplyAdd(ScaledHalf512(w0 + i), xv, a0);
-            a1 = Vector512.FusedMultiplyAdd(ScaledHalf512(w1 + i), xv, a1);
-            a2 = Vector512.FusedMultiplyAdd(ScaledHalf512(w2 + i), xv, a2);
-            a3 = Vector512.FusedMultiplyAdd(ScaledHalf512(w3 + i), xv, a3);
+            PrefetchNextGroup(next + ((long)i * 8), 2);
+            Vector512<float> xv = typeof(TFormat) == typeof(Fp16) ? Vector512.Load(x + i) * rescale : Vector512.Load(x + i);
+            a0 = Vector512.FusedMultiplyAdd(Load16<TFormat>(w0 + i), xv, a0);
+            a1 = Vector512.FusedMultiplyAdd(Load16<TFormat>(w1 + i), xv, a1);
+            a2 = Vector512.FusedMultiplyAdd(Load16<TFormat>(w2 + i), xv, a2);
+            a3 = Vector512.FusedMultiplyAdd(Load16<TFormat>(w3 + i), xv, a3);
         }
 
         float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
         for (; i < n; i++)
         {
             float xi = x[i];
-            s0 += FloatConversion.HalfToSingle(w0[i]) * xi;
-            s1 += FloatConversion.HalfToSingle(w1[i]) * xi;
-            s2 += FloatConversion.HalfToSingle(w2[i]) * xi;
-            s3 += FloatConversion.HalfToSingle(w3[i]) * xi;
+            s0 += ToSingle<TFormat>(w0[i]) * xi;
+            s1 += ToSingle<TFormat>(w1[i]) * xi;
+            s2 += ToSingle<TFormat>(w2[i]) * xi;
+            s3 += ToSingle<TFormat>(w3[i]) * xi;
         }
 
         y[0] = s0;
@@ -108,6 +104,16 @@ internal static unsafe partial class QuantDot
         y[2 * yStride] = s2;
         y[3 * yStride] = s3;
     }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load16<TFormat>(ushort* source)
+        where TFormat : struct =>
+        typeof(TFormat) == typeof(Fp16) ? ScaledHalf512(source) : FloatConversion.BFloat16ToSingle512(source);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float ToSingle<TFormat>(ushort bits)
+        where TFormat : struct =>
+        typeof(TFormat) == typeof(Fp16) ? FloatConversion.HalfToSingle(bits) : FloatConversion.BFloat16ToSingle(bits);
 
     /// <summary>
     /// Asks for <paramref name="lines"/> cache lines of the next group of rows into L2 while this group is computed.
@@ -122,38 +128,6 @@ internal static unsafe partial class QuantDot
         {
             Sse.Prefetch1(address + (64 * l));
         }
-    }
-
-    private static void DotRows4BF16(ushort* w, long stride, float* x, int n, float* y, long yStride)
-    {
-        Vector512<float> a0 = default, a1 = default, a2 = default, a3 = default;
-        ushort* w0 = w, w1 = w + stride, w2 = w + (2 * stride), w3 = w + (3 * stride);
-        byte* next = (byte*)(w + (4 * stride));
-        int i = 0;
-        for (; i <= n - 16; i += 16)
-        {
-            PrefetchNextGroup(next + ((long)i * 8), 2);
-            Vector512<float> xv = Vector512.Load(x + i);
-            a0 = Vector512.FusedMultiplyAdd(FloatConversion.BFloat16ToSingle512(w0 + i), xv, a0);
-            a1 = Vector512.FusedMultiplyAdd(FloatConversion.BFloat16ToSingle512(w1 + i), xv, a1);
-            a2 = Vector512.FusedMultiplyAdd(FloatConversion.BFloat16ToSingle512(w2 + i), xv, a2);
-            a3 = Vector512.FusedMultiplyAdd(FloatConversion.BFloat16ToSingle512(w3 + i), xv, a3);
-        }
-
-        float s0 = Vector512.Sum(a0), s1 = Vector512.Sum(a1), s2 = Vector512.Sum(a2), s3 = Vector512.Sum(a3);
-        for (; i < n; i++)
-        {
-            float xi = x[i];
-            s0 += FloatConversion.BFloat16ToSingle(w0[i]) * xi;
-            s1 += FloatConversion.BFloat16ToSingle(w1[i]) * xi;
-            s2 += FloatConversion.BFloat16ToSingle(w2[i]) * xi;
-            s3 += FloatConversion.BFloat16ToSingle(w3[i]) * xi;
-        }
-
-        y[0] = s0;
-        y[yStride] = s1;
-        y[2 * yStride] = s2;
-        y[3 * yStride] = s3;
     }
 
     // Q8_0, as ggml's AVX2 kernel but over four rows: |w| (unsigned) times x with w's sign (vpsignb) in byte pairs, then

@@ -87,7 +87,7 @@ internal static unsafe partial class QuantDot
         float sum = 0;
         if (path == SimdPath.Vector512)
         {
-            // The arithmetic of DotRows4F16 row by row, so a row gives the same sum alone or in a group of four.
+            // The arithmetic of DotRows4Half<Fp16> row by row, so a row gives the same sum alone or in a group of four.
             Vector512<float> acc = Vector512<float>.Zero;
             Vector512<float> rescale = Vector512.Create(BitConverter.UInt32BitsToSingle(0x77800000)); // 2^112
             for (; i <= n - 16; i += 16)
