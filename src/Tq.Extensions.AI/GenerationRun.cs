@@ -263,9 +263,17 @@ internal sealed class GenerationRun
 
     private bool Parse(ToolCallParseResult result, List<AIContent> contents)
     {
-        if (result.HasErrors && _truncated)
+        if (result.HasErrors && !_truncated && !_emitted && result.Contents.Count == 0 && _attempt < _engine.Options.MaxToolCallRetries)
         {
-            // The token limit cut a tool call: what was generated comes back as text, with finish reason length.
+            // A malformed tool call before anything was emitted: generate the answer again with another seed.
+            Restart();
+            return true;
+        }
+
+        if (result.HasErrors)
+        {
+            // The token limit cut a tool call, or the model still wrote it malformed after the retries: what was
+            // generated comes back as text (as llama-server does), the finish reason says why, and nothing is dropped.
             foreach (AIContent content in result.Contents)
             {
                 if (content is FunctionCallContent)
@@ -285,19 +293,6 @@ internal sealed class GenerationRun
             }
 
             return false;
-        }
-
-        if (result.HasErrors)
-        {
-            MalformedToolCall error = result.Errors[0];
-            if (_emitted || result.Contents.Count > 0 || _attempt >= _engine.Options.MaxToolCallRetries)
-            {
-                throw new InvalidOperationException(
-                    $"The model wrote a malformed tool call ({error.Message}) after {_attempt + 1} attempt(s): {error.RawText}");
-            }
-
-            Restart();
-            return true;
         }
 
         foreach (AIContent content in result.Contents)

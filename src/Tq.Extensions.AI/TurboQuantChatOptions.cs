@@ -69,7 +69,7 @@ public sealed class TurboQuantChatOptions
     /// <summary>The most prompt tokens evaluated per forward pass (llama.cpp's <c>n_ubatch</c>; default 512).</summary>
     public int BatchSize { get; set; } = 512;
 
-    /// <summary>How many times an answer whose tool call is malformed is generated again, with another seed, before an error is raised (default 2).</summary>
+    /// <summary>How many times an answer whose tool call is malformed is generated again, with another seed, before what was generated is returned as text (default 2).</summary>
     public int MaxToolCallRetries { get; set; } = 2;
 
     /// <summary>The worker threads of the forward pass; 0 (the default) uses every core.</summary>

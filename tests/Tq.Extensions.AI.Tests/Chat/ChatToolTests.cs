@@ -101,17 +101,11 @@ public sealed class ChatToolTests : IDisposable
             MaxOutputTokens = 64,
         };
 
-        string observed;
-        try
-        {
-            ChatResponse response = await _client.GetResponseAsync("Add 2 and 3.", options);
-            observed = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().FirstOrDefault()?.Name
-                ?? FirstName(response.Text);
-        }
-        catch (InvalidOperationException e) when (e.Message.Contains("malformed tool call", StringComparison.Ordinal))
-        {
-            observed = FirstName(e.Message); // the arguments may still be malformed at this temperature; the name is not
-        }
+        // At this temperature the arguments may stay malformed after the retries: the call then comes back as text
+        // (never an exception, never a 500 at the endpoint), and its name is still one of the declared tools.
+        ChatResponse response = await _client.GetResponseAsync("Add 2 and 3.", options);
+        string observed = response.Messages.SelectMany(m => m.Contents).OfType<FunctionCallContent>().FirstOrDefault()?.Name
+            ?? FirstName(response.Text);
 
         Assert.Contains(observed, new[] { "get_weather", "get_time" });
 
