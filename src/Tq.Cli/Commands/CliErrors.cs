@@ -1,3 +1,4 @@
+using Tq.AspNetCore;
 using Tq.Core.Gguf;
 
 namespace Tq.Cli.Commands;
@@ -43,22 +44,7 @@ internal static class CliErrors
     /// The message as the one promised line, without what .NET appends to argument errors (" (Parameter 'count')",
     /// "Actual value was ...").
     /// </summary>
-    internal static string OneLine(string message)
-    {
-        int cut = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
-        if (cut >= 0)
-        {
-            message = message[..cut];
-        }
-
-        cut = message.IndexOf("Actual value was", StringComparison.Ordinal);
-        if (cut >= 0)
-        {
-            message = message[..cut];
-        }
-
-        return message.ReplaceLineEndings(" ").Trim();
-    }
+    internal static string OneLine(string message) => OpenAIErrors.Clean(message);
 
     /// <summary>A command-line parse error in words instead of .NET type names ("as expected type 'System.Int32'").</summary>
     internal static string ParseError(string message)
