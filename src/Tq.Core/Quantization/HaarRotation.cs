@@ -21,7 +21,7 @@ internal sealed class HaarRotation : RandomRotation
         : base(dimension, seed)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 2);
-        _path = SimdSupport.Resolve(path);
+        _path = SimdPaths.Resolve(path);
         int d = dimension;
         var random = new DeterministicRandom(DeterministicRandom.Derive(seed, 0x48414152));
         var q = new double[d * d]; // row k holds basis vector k

@@ -25,7 +25,7 @@ internal sealed class HadamardRotation : RandomRotation
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(rounds, 1);
-        _path = SimdSupport.Resolve(path);
+        _path = SimdPaths.Resolve(path);
         var random = new DeterministicRandom(DeterministicRandom.Derive(seed, 0x4841444D));
         float scale = 1f / MathF.Sqrt(dimension);
         _signs = new float[rounds][];

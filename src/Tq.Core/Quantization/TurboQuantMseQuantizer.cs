@@ -53,7 +53,7 @@ public sealed class TurboQuantMseQuantizer
         ValidateDimension(dimension);
         (int low, int high) = ParseBits(bits);
         int highChannels = high > low ? dimension / 2 : 0;
-        _path = SimdSupport.Resolve(path);
+        _path = SimdPaths.Resolve(path);
         Dimension = dimension;
         Bits = bits;
         Seed = seed;

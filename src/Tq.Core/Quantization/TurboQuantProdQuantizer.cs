@@ -45,7 +45,7 @@ public sealed class TurboQuantProdQuantizer
             throw new ArgumentOutOfRangeException(nameof(bits), bits, "TurboQuant-prod needs 2, 3 or 4 bits (b − 1 for the MSE stage, 1 for QJL).");
         }
 
-        _path = SimdSupport.Resolve(path);
+        _path = SimdPaths.Resolve(path);
         Dimension = dimension;
         Bits = bits;
         Seed = seed;

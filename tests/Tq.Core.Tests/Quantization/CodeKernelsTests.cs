@@ -13,7 +13,7 @@ public sealed class CodeKernelsTests
         var data = new TheoryData<int, int>();
         for (int b = 1; b <= 4; b++)
         {
-            foreach (SimdPath p in SimdSupport.Supported)
+            foreach (SimdPath p in SimdPaths.Supported)
             {
                 data.Add(b, (int)p);
             }

@@ -10,7 +10,7 @@ public sealed class RandomRotationTests
         var data = new TheoryData<int, int>();
         foreach (int d in new[] { 2, 4, 8, 16, 64, 128, 256, 3, 80, 96, 112 })
         {
-            foreach (SimdPath p in SimdSupport.Supported)
+            foreach (SimdPath p in SimdPaths.Supported)
             {
                 data.Add(d, (int)p);
             }
@@ -109,7 +109,7 @@ public sealed class RandomRotationTests
         }
 
         float[] expected = Apply(RandomRotation.Create(dimension, 9, SimdPath.Scalar, rounds), x);
-        foreach (SimdPath path in SimdSupport.Supported)
+        foreach (SimdPath path in SimdPaths.Supported)
         {
             float[] actual = Apply(RandomRotation.Create(dimension, 9, path, rounds), x);
             for (int i = 0; i < dimension; i++)

@@ -13,7 +13,7 @@ public sealed class TurboQuantMseQuantizerTests
         {
             foreach (double b in new[] { 1, 2, 2.5, 3, 3.5, 4 })
             {
-                foreach (SimdPath p in SimdSupport.Supported)
+                foreach (SimdPath p in SimdPaths.Supported)
                 {
                     data.Add(d, b, (int)p);
                 }
@@ -155,7 +155,7 @@ public sealed class TurboQuantMseQuantizerTests
     {
         float[] x = Gaussian(50 * dimension, 12);
         (byte[] expectedCodes, Half[] expectedNorms) = Encode(new TurboQuantMseQuantizer(dimension, bits, 5, true, SimdPath.Scalar), x);
-        foreach (SimdPath path in SimdSupport.Supported)
+        foreach (SimdPath path in SimdPaths.Supported)
         {
             (byte[] codes, Half[] norms) = Encode(new TurboQuantMseQuantizer(dimension, bits, 5, true, path), x);
             Assert.Equal(expectedCodes, codes);

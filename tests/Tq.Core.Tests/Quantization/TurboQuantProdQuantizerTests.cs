@@ -67,7 +67,7 @@ public sealed class TurboQuantProdQuantizerTests
         const int rows = 41;
         float[] x = Gaussian(rows * dimension, 31);
         float[] query = Gaussian(dimension, 32);
-        foreach (SimdPath path in SimdSupport.Supported)
+        foreach (SimdPath path in SimdPaths.Supported)
         {
             var quantizer = new TurboQuantProdQuantizer(dimension, bits, 9, path);
             var codes = new byte[rows * quantizer.CodeBytesPerVector];
