@@ -27,7 +27,7 @@ internal sealed class GenerationRun
     private readonly float[]? _maskedLogits;
     private readonly long _start;
     private Sampler _sampler;
-    private StopSequenceFilter _stops;
+    private StopSequenceMatcher _stops;
     private StreamingToolCallParser? _parser;
     private ReasoningParser? _reasoning;
     private int _attempt;
@@ -53,7 +53,7 @@ internal sealed class GenerationRun
         _start = start;
         _decoder = _tokenizer.CreateStreamingDecoder();
         _sampler = new Sampler(request.Sampler);
-        _stops = new StopSequenceFilter(request.Stops);
+        _stops = new StopSequenceMatcher(request.Stops);
         if (request.JsonMode)
         {
             _json = request.JsonSchema is { } schema ? JsonConstraint.For(_tokenizer, schema) : JsonConstraint.For(_tokenizer);
@@ -367,7 +367,7 @@ internal sealed class GenerationRun
         _retriedTokens += _generated;
         _generated = 0;
         _decoder.Reset();
-        _stops = new StopSequenceFilter(_request.Stops);
+        _stops = new StopSequenceMatcher(_request.Stops);
         _json?.Reset();
         _toolName?.Reset();
         SamplerOptions o = _request.Sampler;

@@ -4,9 +4,10 @@ namespace Tq.Core.Sampling;
 
 /// <summary>
 /// Finds stop strings in streamed text. Text that could be the start of a stop string is held back until it is
-/// known not to be one, so a caller never shows the user part of a stop string.
+/// known not to be one, so a caller never shows the user part of a stop string. The one stop matcher: the CLI's
+/// <c>run</c> and the chat client's generation loop both use it.
 /// </summary>
-public sealed class StopSequenceMatcher
+internal sealed class StopSequenceMatcher
 {
     private readonly string[] _stops;
     private readonly StringBuilder _pending = new();
@@ -33,11 +34,12 @@ public sealed class StopSequenceMatcher
             return string.Empty;
         }
 
-        _pending.Append(piece);
         if (_stops.Length == 0)
         {
-            return Take(_pending.Length);
+            return piece; // nothing is ever held back
         }
+
+        _pending.Append(piece);
 
         string text = _pending.ToString();
         int stopAt = -1;
