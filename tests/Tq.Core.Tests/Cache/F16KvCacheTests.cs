@@ -3,17 +3,12 @@ using Xunit;
 
 namespace Tq.Core.Tests.Cache;
 
-public sealed class F16KvCacheFlashTests : KvCacheBehaviourTests
+public sealed class F16KvCacheTests
 {
-    // FP16 keys, values, query and accumulator: a few FP16 ulps of values in [-1, 1].
-    protected override float Tolerance => 4e-3f;
-
-    internal override IKvCache CreateCache(KvCacheLayout layout) => new F16KvCache(layout) { Mode = AttentionMode.Flash };
-
     [Fact]
     public void BytesPerToken_IsTwoBytesPerValue()
     {
-        using IKvCache cache = CreateCache(Layout(capacity: 10));
+        using var cache = new F16KvCache(KvCacheBehaviorTests.Layout(capacity: 10, headDim: 16));
         Assert.Equal(2L * 2 * 2 * (16 + 16), cache.BytesPerToken);
         Assert.Equal(cache.BytesPerToken * 10, cache.AllocatedBytes);
     }
@@ -40,11 +35,4 @@ public sealed class F16KvCacheFlashTests : KvCacheBehaviourTests
             Assert.Equal(expected, acc);
         }
     }
-}
-
-public sealed class F16KvCacheTwoPassTests : KvCacheBehaviourTests
-{
-    protected override float Tolerance => 4e-3f;
-
-    internal override IKvCache CreateCache(KvCacheLayout layout) => new F16KvCache(layout) { Mode = AttentionMode.TwoPass };
 }

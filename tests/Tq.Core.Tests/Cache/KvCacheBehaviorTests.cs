@@ -4,7 +4,12 @@ using Xunit;
 
 namespace Tq.Core.Tests.Cache;
 
-/// <summary>The behaviour every KV-cache kind must show, run against each kind by a derived class.</summary>
+/// <summary>
+/// The one behavioural suite of the <see cref="IKvCache"/> contract, run against every cache kind by a derived class
+/// (<c>KvCacheKindTests.cs</c>). Two data regimes: Gaussian keys with outlier channels at head dim 64 (checked by cosine
+/// to exact attention, <see cref="MinCosine"/>) and uniform values in [-1, 1] at head dim 16 (checked element by element,
+/// <see cref="Tolerance"/>).
+/// </summary>
 public abstract class KvCacheBehaviorTests
 {
     internal const int Layers = 2;
@@ -13,13 +18,22 @@ public abstract class KvCacheBehaviorTests
     internal const int HeadDim = 64;
     internal const int Capacity = 48;
 
-    /// <summary>Smallest acceptable cosine similarity of an attention output to exact float attention.</summary>
+    // The head size of the element-wise regime.
+    private const int SmallHeadDim = 16;
+
+    /// <summary>Smallest acceptable cosine similarity of an attention output to exact float attention (head dim 64).</summary>
     protected abstract double MinCosine { get; }
 
-    internal static KvCacheLayout Layout(int capacity = Capacity) =>
-        new(Layers, Heads, KvHeads, HeadDim, HeadDim, capacity, new RotaryEmbedding(RopeStyle.Normal, HeadDim, HeadDim, 10000, 1));
+    /// <summary>Largest absolute difference allowed from exact attention over values in [-1, 1] (head dim 16).</summary>
+    protected abstract float Tolerance { get; }
 
-    internal abstract IKvCache Create(KvCacheLayout layout);
+    /// <summary>The options the cache is made from (and its footprint computed with).</summary>
+    internal abstract KvCacheOptions Options { get; }
+
+    internal static KvCacheLayout Layout(int capacity = Capacity, int headDim = HeadDim) =>
+        new(Layers, Heads, KvHeads, headDim, headDim, capacity, new RotaryEmbedding(RopeStyle.Normal, headDim, headDim, 10000, 1));
+
+    internal virtual IKvCache Create(KvCacheLayout layout) => KvCacheFactory.Create(layout, Options);
 
     [Fact]
     public void Attend_RandomTokens_CloseToExactAttention()
@@ -94,6 +108,10 @@ public abstract class KvCacheBehaviorTests
         Fill(fresh, data, 0, 30, batch: 16);
         Fill(reused, data, 0, 30, batch: 16);
         Assert.Equal(Attend(fresh, data, 1, 29, 1), Attend(reused, data, 1, 29, 1));
+        reused.Reset();
+        Assert.Equal(0, reused.Length);
+        float[] k = data.Keys(0, 0, 1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => reused.Store(0, 2, 1, k, k, k));
     }
 
     [Fact]
@@ -106,6 +124,13 @@ public abstract class KvCacheBehaviorTests
         Assert.Throws<ArgumentOutOfRangeException>(() => cache.Store(0, Capacity, 1, k, k, v));
         Assert.Throws<ArgumentException>(() => cache.Store(0, 0, 2, k, k, v));
         Assert.Throws<ArgumentOutOfRangeException>(() => cache.Truncate(1));
+
+        using IKvCache small = Create(Layout(capacity: 8));
+        float[] nine = new float[9 * KvHeads * HeadDim];
+        Assert.Throws<ArgumentOutOfRangeException>(() => small.Store(0, 0, 9, nine, nine, nine));
+        Assert.Throws<ArgumentOutOfRangeException>(() => small.Store(0, 1, 1, nine, nine, nine));
+        Assert.Throws<ArgumentOutOfRangeException>(() => small.Store(Layers, 0, 1, nine, nine, nine));
+        Assert.Throws<ArgumentOutOfRangeException>(() => small.Truncate(1));
     }
 
     [Fact]
@@ -116,6 +141,131 @@ public abstract class KvCacheBehaviorTests
         Fill(cache, new TokenData(Capacity, seed: 8), 0, Capacity, batch: 7);
         Assert.Equal(before, cache.AllocatedBytes);
         Assert.True(cache.BytesPerToken > 0);
+        Assert.True(cache.AllocatedBytes >= cache.BytesPerToken * cache.Length);
+    }
+
+    [Theory]
+    [InlineData(32, SmallHeadDim)]
+    [InlineData(Capacity, HeadDim)]
+    public void AllocatedBytes_EqualTheFootprint(int capacity, int headDim)
+    {
+        // The size model (validation, the session pool and `tq info` use it) must be the cache's real size.
+        KvCacheLayout layout = Layout(capacity, headDim);
+        using IKvCache cache = Create(layout);
+        KvCacheFootprint footprint = KvCacheFactory.Footprint(layout, Options);
+        Assert.True(cache.BytesPerToken > 0);
+        Assert.Equal(footprint.BytesPerToken, cache.BytesPerToken);
+        Assert.Equal(footprint.BytesFor(capacity), cache.AllocatedBytes);
+    }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 1)]
+    [InlineData(5, 6)]
+    [InlineData(1, 40)]
+    public void Attend_AfterStore_MatchesExactAttention(int before, int count)
+    {
+        using IKvCache cache = Create(Layout(headDim: SmallHeadDim));
+        int kv = KvHeads * SmallHeadDim, qd = Heads * SmallHeadDim, total = before + count;
+        float[] keys = Uniform(total * kv, 1), values = Uniform(total * kv, 2), queries = Uniform(count * qd, 3);
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            cache.Store(layer, 0, before, keys, keys, values);
+        }
+
+        cache.Commit(before);
+        float[] output = new float[count * qd];
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            cache.Store(layer, before, count, keys.AsSpan(before * kv), keys.AsSpan(before * kv), values.AsSpan(before * kv));
+            cache.Attend(layer, before, count, queries, output, pool: null);
+        }
+
+        cache.Commit(total);
+        Assert.Equal(total, cache.Length);
+        float[] expected = ExactUniformAttention(keys, values, queries, before, count);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - output[i]) <= Tolerance, $"output {i}: {output[i]} vs exact {expected[i]}");
+        }
+    }
+
+    [Fact]
+    public void Truncate_ThenStoreOtherTokens_EqualsFreshCache()
+    {
+        int kv = KvHeads * SmallHeadDim, qd = Heads * SmallHeadDim;
+        float[] keys = Uniform(10 * kv, 4), values = Uniform(10 * kv, 5), other = Uniform(10 * kv, 6), query = Uniform(qd, 7);
+        using IKvCache truncated = Create(Layout(headDim: SmallHeadDim));
+        using IKvCache fresh = Create(Layout(headDim: SmallHeadDim));
+        StoreAll(truncated, keys, values, 0, 10);
+        truncated.Truncate(4);
+        Assert.Equal(4, truncated.Length);
+        StoreAll(truncated, other, other, 4, 3);
+        StoreAll(fresh, keys, values, 0, 4);
+        StoreAll(fresh, other, other, 4, 3);
+        float[] a = new float[qd], b = new float[qd];
+        truncated.Attend(1, 6, 1, query, a, null);
+        fresh.Attend(1, 6, 1, query, b, null);
+        Assert.Equal(b, a);
+    }
+
+    private static float[] Uniform(int n, int seed)
+    {
+        var random = new Random(seed);
+        return [.. Enumerable.Range(0, n).Select(_ => (float)((random.NextDouble() * 2) - 1))];
+    }
+
+    // Exact causal GQA softmax attention in double, head dim 16.
+    private static float[] ExactUniformAttention(float[] keys, float[] values, float[] queries, int position, int count)
+    {
+        const int D = SmallHeadDim;
+        int kv = KvHeads * D, qd = Heads * D;
+        float[] output = new float[count * qd];
+        double scale = 1 / Math.Sqrt(D);
+        for (int t = 0; t < count; t++)
+        {
+            for (int h = 0; h < Heads; h++)
+            {
+                int g = h / (Heads / KvHeads);
+                int n = position + t + 1;
+                double[] w = new double[n];
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    for (int d = 0; d < D; d++)
+                    {
+                        s += queries[(t * qd) + (h * D) + d] * keys[(j * kv) + (g * D) + d];
+                    }
+
+                    w[j] = s * scale;
+                }
+
+                double max = w.Max(), sum = w.Sum(x => Math.Exp(x - max));
+                for (int d = 0; d < D; d++)
+                {
+                    double o = 0;
+                    for (int j = 0; j < n; j++)
+                    {
+                        o += Math.Exp(w[j] - max) / sum * values[(j * kv) + (g * D) + d];
+                    }
+
+                    output[(t * qd) + (h * D) + d] = (float)o;
+                }
+            }
+        }
+
+        return output;
+    }
+
+    private static void StoreAll(IKvCache cache, float[] keys, float[] values, int position, int count)
+    {
+        int kv = KvHeads * SmallHeadDim;
+        for (int layer = 0; layer < Layers; layer++)
+        {
+            cache.Store(layer, position, count, keys.AsSpan(0, count * kv), keys.AsSpan(0, count * kv), values.AsSpan(0, count * kv));
+        }
+
+        cache.Commit(position + count);
     }
 
     internal static void Fill(IKvCache cache, TokenData data, int start, int count, int batch)
