@@ -1,3 +1,4 @@
+using Tq.Core.Cache;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 
@@ -39,10 +40,10 @@ internal sealed class SessionPool : IDisposable
     {
         _model = model;
         _options = options;
-        F16BytesPerToken = (long)model.LayerCount * model.Info.HeadCountKv * (model.Info.KeyLength + model.Info.ValueLength) * sizeof(ushort);
 
         // The first session measures the cache kind's real size; it then waits idle for the first request.
         var first = new PooledSession(model.CreateSession(options));
+        F16BytesPerToken = KvCacheFactory.Footprint(first.Session.Cache.Layout, options.KvCache).F16BytesPerToken;
         BytesPerToken = first.Session.KvCacheBytesPerToken;
         BytesPerSession = Math.Max(first.Session.KvCacheBytes, BytesPerToken * options.ContextLength);
         int max = maxConcurrentSessions;

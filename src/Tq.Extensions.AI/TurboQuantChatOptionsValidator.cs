@@ -1,7 +1,9 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using Tq.Core.Cache;
 using Tq.Core.Gguf;
 using Tq.Core.Hub;
+using Tq.Core.Models;
 using Tq.Extensions.AI.ToolCalling;
 
 namespace Tq.Extensions.AI;
@@ -9,7 +11,7 @@ namespace Tq.Extensions.AI;
 /// <summary>
 /// Validates <see cref="TurboQuantChatOptions"/> at startup with messages that say what to change: the model must
 /// resolve to a valid GGUF file, the bit widths must be supported, sizes must not be negative, and one session's KV
-/// cache at full context (estimated from the GGUF header) plus the model file must fit in the available memory and
+/// cache at full context (its exact size, from the GGUF header) plus the model file must fit in the available memory and
 /// in <see cref="TurboQuantChatOptions.MaxKvCacheBytes"/>.
 /// </summary>
 public sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQuantChatOptions>
@@ -94,11 +96,13 @@ public sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQuant
 
         GgufModelInfo info;
         long fileSize;
+        long? kvBytes;
         try
         {
             using GgufFile file = GgufFile.Open(path);
             info = GgufModelInfo.FromFile(file);
             fileSize = file.FileSize;
+            kvBytes = failures.Count > 0 || (options.ContextSize == 0 && info.ContextLength <= 0) ? null : SessionKvBytes(file, info, options);
         }
         catch (Exception ex) when (ex is GgufFormatException or InvalidDataException or KeyNotFoundException or InvalidCastException or IOException or UnauthorizedAccessException)
         {
@@ -112,23 +116,42 @@ public sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQuant
             return;
         }
 
-        if (failures.Count > 0)
+        if (failures.Count > 0 || kvBytes is null)
         {
-            return; // bad bits or negative sizes make the estimate meaningless
+            return; // bad bits or negative sizes make the size meaningless; a model the engine cannot load fails there, with its own error
         }
 
-        long kvBytes = KvCacheSizeEstimator.EstimateSessionBytes(info, options);
         int context = options.ContextSize > 0 ? options.ContextSize : info.ContextLength;
         string setting = Invariant($"{context} tokens, BitsK {options.BitsK}, BitsV {options.BitsV}");
-        if (options.MaxKvCacheBytes > 0 && kvBytes > options.MaxKvCacheBytes)
+        long sessionBytes = kvBytes.Value;
+        if (options.MaxKvCacheBytes > 0 && sessionBytes > options.MaxKvCacheBytes)
         {
-            failures.Add($"One session's KV cache at full context needs about {FormatBytes(kvBytes)} ({setting}), more than MaxKvCacheBytes ({FormatBytes(options.MaxKvCacheBytes)}). Lower ContextSize or the bits, or raise MaxKvCacheBytes.");
+            failures.Add($"One session's KV cache at full context needs about {FormatBytes(sessionBytes)} ({setting}), more than MaxKvCacheBytes ({FormatBytes(options.MaxKvCacheBytes)}). Lower ContextSize or the bits, or raise MaxKvCacheBytes.");
         }
 
         long available = _availableMemory();
-        if (kvBytes + fileSize > available)
+        if (sessionBytes + fileSize > available)
         {
-            failures.Add($"The context is too large for this machine's memory: the model ({FormatBytes(fileSize)}) and one session's KV cache at full context (about {FormatBytes(kvBytes)}, {setting}) exceed the {FormatBytes(available)} available. Lower ContextSize or BitsK/BitsV.");
+            failures.Add($"The context is too large for this machine's memory: the model ({FormatBytes(fileSize)}) and one session's KV cache at full context (about {FormatBytes(sessionBytes)}, {setting}) exceed the {FormatBytes(available)} available. Lower ContextSize or BitsK/BitsV.");
+        }
+    }
+
+    /// <summary>
+    /// The bytes of one session's KV cache at full context, from the one size model (<see cref="KvCacheFactory.Footprint"/>,
+    /// as the session pool and <c>tq info</c>) over the layout the model would load with; null when the file is not a model
+    /// the engine can load (loading then reports why).
+    /// </summary>
+    internal static long? SessionKvBytes(GgufFile file, GgufModelInfo info, TurboQuantChatOptions options)
+    {
+        int context = options.ContextSize > 0 ? options.ContextSize : info.ContextLength;
+        try
+        {
+            KvCacheLayout layout = ModelCacheLayout.FromFile(file, context, options.BatchSize);
+            return KvCacheFactory.Footprint(layout, TurboQuantEngine.CreateKvCacheOptions(options)).BytesFor(context);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidCastException)
+        {
+            return null;
         }
     }
 

@@ -228,7 +228,7 @@ public sealed class TurboQuantEngine : IDisposable
     /// 16/16 bits: the FP16 cache; 8/8: Q8_0 blocks; otherwise TurboQuant codes with the sink, window, boundary-layer
     /// (Q8_0 there), pre-RoPE and QJL settings.
     /// </summary>
-    private static KvCacheOptions CreateKvCacheOptions(TurboQuantChatOptions o)
+    internal static KvCacheOptions CreateKvCacheOptions(TurboQuantChatOptions o)
     {
         var cache = o switch
         {

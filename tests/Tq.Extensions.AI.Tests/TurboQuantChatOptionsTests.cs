@@ -128,40 +128,47 @@ public sealed class TurboQuantChatOptionsTests : IDisposable
     }
 
     [Fact]
-    public void EstimateSessionBytes_Fp16_EqualsLlamaCppF16CacheSize()
+    public void SessionKvBytes_Fp16_EqualsLlamaCppF16CacheSize()
     {
         // llama.cpp: n_layer x n_ctx x (n_embd_k_gqa + n_embd_v_gqa) x 2 bytes = 6 x 1024 x (128 + 128) x 2.
-        GgufModelInfo info = ChatModelInfo();
-
-        long bytes = KvCacheSizeEstimator.EstimateSessionBytes(info, new TurboQuantChatOptions { BitsK = 16, BitsV = 16 });
+        long? bytes = SessionKvBytes(new TurboQuantChatOptions { BitsK = 16, BitsV = 16 });
 
         Assert.Equal(6L * 1024 * 256 * 2, bytes);
     }
 
     [Fact]
-    public void EstimateSessionBytes_K4V2Defaults_CountsSinksWindowAndNorms()
+    public void SessionKvBytes_K4V2Defaults_CountsSinksWindowAndNorms()
     {
-        GgufModelInfo info = ChatModelInfo();
+        long? bytes = SessionKvBytes(new TurboQuantChatOptions());
 
-        long bytes = KvCacheSizeEstimator.EstimateSessionBytes(info, new TurboQuantChatOptions());
-
-        // No boundary layers by default; 6 layers of 18 FP16 rows (4 sinks + 14 window) and 1006 rows of
-        // (4 x 64 + 16) + (2 x 64 + 16) bits; 2 KV heads.
-        long bitsPerHead = 6L * ((18 * 2048) + (1006 * 416));
-        Assert.Equal(bitsPerHead * 2 / 8, bytes);
+        // No boundary layers by default; 6 layers x 2 KV heads: 18 FP16 rows (4 sinks + 14 window, 256 bytes a head)
+        // fixed, and 1020 rows past the sinks of (4 x 64 + 16) + (2 x 64 + 16) bits = 52 bytes a head (the window's
+        // rows are allocated packed too, as the cache does).
+        long heads = 6L * 2;
+        Assert.Equal((heads * 18 * 256) + (heads * 1020 * 52), bytes);
     }
 
     [Fact]
-    public void EstimateSessionBytes_TwoBoundaryLayers_CountsThemAtFullPrecision()
+    public void SessionKvBytes_TwoBoundaryLayers_CountsThemInQ8()
     {
-        GgufModelInfo info = ChatModelInfo();
+        long? bytes = SessionKvBytes(new TurboQuantChatOptions { BoundaryLayers = 2, RecentWindow = 32 });
 
-        long bytes = KvCacheSizeEstimator.EstimateSessionBytes(info, new TurboQuantChatOptions { BoundaryLayers = 2, RecentWindow = 32 });
+        // 4 boundary layers in Q8_0 (2 x 34-byte blocks for each of key and value: 136 bytes a head), 2 middle layers
+        // of 52 bytes a head; every layer keeps 36 FP16 rows (4 sinks + 32 window); 2 KV heads.
+        long fixedBytes = 6L * 2 * 36 * 256;
+        long perToken = 2L * ((4 * 136) + (2 * 52));
+        Assert.Equal(fixedBytes + (1020 * perToken), bytes);
+    }
 
-        // 4 boundary layers counted in FP16 (an upper bound: the engine keeps them in Q8_0); 2 middle layers: 36 FP16
-        // rows (4 sinks + 32 window) and 988 rows of (4 x 64 + 16) + (2 x 64 + 16) bits; 2 KV heads.
-        long bitsPerHead = (4L * 1024 * 2048) + (2L * ((36 * 2048) + (988 * 416)));
-        Assert.Equal(bitsPerHead * 2 / 8, bytes);
+    [Fact]
+    public void SessionKvBytes_EqualsTheLoadedSessionsCache()
+    {
+        var options = new TurboQuantChatOptions { ModelPath = TestPaths.Model("tq-chat-5m-f16.gguf"), BoundaryLayers = 1, ContextSize = 256 };
+        using var engine = new TurboQuantEngine(options);
+        engine.Load();
+
+        // One session is alive after loading: the pool's first, which measured the real cache.
+        Assert.Equal(SessionKvBytes(options), engine.GetStatistics().KvCacheBytes);
     }
 
     [Fact]
@@ -220,9 +227,9 @@ public sealed class TurboQuantChatOptionsTests : IDisposable
         Assert.Contains("BitsK is 5; allowed values are 2, 2.5, 3, 3.5, 4, 8, 16", ex.Message, StringComparison.Ordinal);
     }
 
-    private static GgufModelInfo ChatModelInfo()
+    private static long? SessionKvBytes(TurboQuantChatOptions options)
     {
         using GgufFile file = GgufFile.Open(TestPaths.Model("tq-chat-5m-f16.gguf"));
-        return GgufModelInfo.FromFile(file);
+        return TurboQuantChatOptionsValidator.SessionKvBytes(file, GgufModelInfo.FromFile(file), options);
     }
 }

@@ -178,23 +178,8 @@ public sealed unsafe class Model : IDisposable
     /// up to <paramref name="maxBatch"/>: each layer's RoPE (LongRoPE factors depend on the context length, as in
     /// llama.cpp), score scale, soft-cap and sliding window.
     /// </summary>
-    internal KvCacheLayout CreateCacheLayout(int capacity, int maxBatch = 0)
-    {
-        ModelHyperParameters hp = HyperParameters;
-        float[]? factors = _ropeFactors.For(capacity, hp.OriginalContext);
-        var full = new RotaryEmbedding(Architecture.RopeStyle, KeyLength, Info.RopeDimensionCount, hp.RopeFreqBase, hp.RopeFreqScale, factors, hp.RopeAttnFactor, hp.Yarn);
-        RotaryEmbedding sliding = hp.RopeFreqBaseSwa == hp.RopeFreqBase && hp.RopeFreqScaleSwa == hp.RopeFreqScale ? full
-            : new RotaryEmbedding(Architecture.RopeStyle, KeyLength, Info.RopeDimensionCount, hp.RopeFreqBaseSwa, hp.RopeFreqScaleSwa, factors, hp.RopeAttnFactor, hp.Yarn);
-        float scale = hp.QueryScale != 0 ? 1f : 1.0f / MathF.Sqrt(KeyLength);
-        var attention = new LayerAttention[LayerCount];
-        for (int l = 0; l < attention.Length; l++)
-        {
-            bool slides = hp.SlidingLayers[l] && hp.SlidingWindow > 0;
-            attention[l] = new LayerAttention(slides ? sliding : full, scale, hp.AttentionSoftCap, slides ? hp.SlidingWindow : 0);
-        }
-
-        return new KvCacheLayout(HeadCount, HeadCountKv, KeyLength, ValueLength, capacity, attention, maxBatch);
-    }
+    internal KvCacheLayout CreateCacheLayout(int capacity, int maxBatch = 0) =>
+        ModelCacheLayout.Create(Architecture, HyperParameters, _ropeFactors, capacity, maxBatch);
 
     /// <summary>
     /// Runs <paramref name="tokens"/> (at most <see cref="ForwardScratch.MaxBatch"/>) at positions
