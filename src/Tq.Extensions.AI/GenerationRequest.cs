@@ -191,18 +191,7 @@ internal sealed class GenerationRequest
         };
         if (options?.RawRepresentationFactory?.Invoke(client) is SamplerOptions raw)
         {
-            sampler = new SamplerOptions
-            {
-                Temperature = raw.Temperature,
-                TopK = raw.TopK,
-                TopP = raw.TopP,
-                MinP = raw.MinP,
-                RepeatPenalty = raw.RepeatPenalty,
-                FrequencyPenalty = raw.FrequencyPenalty,
-                PresencePenalty = raw.PresencePenalty,
-                PenaltyLastN = raw.PenaltyLastN,
-                Seed = raw.Seed,
-            };
+            sampler = raw.Clone();
         }
 
         if (options is not null)

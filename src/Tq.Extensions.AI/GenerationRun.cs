@@ -370,19 +370,10 @@ internal sealed class GenerationRun
         _stops = new StopSequenceMatcher(_request.Stops);
         _json?.Reset();
         _toolName?.Reset();
-        SamplerOptions o = _request.Sampler;
-        _sampler = new Sampler(new SamplerOptions
-        {
-            Temperature = Math.Max(o.Temperature, RetryTemperature),
-            TopK = o.TopK,
-            TopP = o.TopP,
-            MinP = o.MinP,
-            RepeatPenalty = o.RepeatPenalty,
-            FrequencyPenalty = o.FrequencyPenalty,
-            PresencePenalty = o.PresencePenalty,
-            PenaltyLastN = o.PenaltyLastN,
-            Seed = o.Seed is ulong seed ? seed + (ulong)_attempt : null,
-        });
+        SamplerOptions retry = _request.Sampler.Clone();
+        retry.Temperature = Math.Max(retry.Temperature, RetryTemperature);
+        retry.Seed = retry.Seed is ulong seed ? seed + (ulong)_attempt : null;
+        _sampler = new Sampler(retry);
         ResetParser();
         Prefill(_cancellationToken);
     }

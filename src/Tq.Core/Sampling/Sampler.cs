@@ -21,18 +21,7 @@ public sealed class Sampler
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _options = new SamplerOptions
-        {
-            Temperature = options.Temperature,
-            TopK = options.TopK,
-            TopP = options.TopP,
-            MinP = options.MinP,
-            RepeatPenalty = options.RepeatPenalty,
-            FrequencyPenalty = options.FrequencyPenalty,
-            PresencePenalty = options.PresencePenalty,
-            PenaltyLastN = options.PenaltyLastN,
-            Seed = options.Seed,
-        };
+        _options = options.Clone();
         _random = new SamplerRandom(options.Seed ?? (ulong)Random.Shared.NextInt64());
     }
 

@@ -36,6 +36,9 @@ public sealed class SamplerOptions
     /// <summary>Seed of the sampler's own generator: the same seed and logits give the same tokens. Null: random.</summary>
     public ulong? Seed { get; set; }
 
+    /// <summary>A copy of every setting (the one place that knows the fields: the sampler keeps its own copy, retries change one).</summary>
+    internal SamplerOptions Clone() => (SamplerOptions)MemberwiseClone();
+
     /// <summary>Validates the options.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A value outside its range, or NaN.</exception>
     public void Validate()
