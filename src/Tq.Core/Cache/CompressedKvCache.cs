@@ -212,7 +212,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
     public void Store(int layer, int position, int count, ReadOnlySpan<float> keysBeforeRope, ReadOnlySpan<float> keys, ReadOnlySpan<float> values)
     {
         KvCacheLayout l = Layout;
-        CheckBatch(layer, position, count);
+        Layout.CheckBatch(layer, position, count, _length);
         int kvh = l.KvHeads, dk = l.KeyLength, dv = l.ValueLength, kRow = kvh * dk, vRow = kvh * dv;
         if (keys.Length < count * kRow)
         {
@@ -270,7 +270,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
     public void Attend(int layer, int position, int count, ReadOnlySpan<float> queries, Span<float> output, WorkerPool? pool)
     {
         KvCacheLayout l = Layout;
-        CheckBatch(layer, position, count);
+        Layout.CheckBatch(layer, position, count, _length);
         if (queries.Length < count * l.Heads * l.KeyLength)
         {
             throw new ArgumentException($"The queries hold {queries.Length} floats; {count} × {l.Heads} × {l.KeyLength} are needed.", nameof(queries));
@@ -384,22 +384,6 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         {
             ArrayPool<Half>.Shared.Return(v);
             _stageValues[layer] = null;
-        }
-    }
-
-    private void CheckBatch(int layer, int position, int count)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(layer);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, Layout.Layers);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
-        if (position < 0 || position > _length)
-        {
-            throw new ArgumentOutOfRangeException(nameof(position), position, $"A batch must start within the {_length} committed tokens (no gaps).");
-        }
-
-        if (position + count > Layout.Capacity)
-        {
-            throw new ArgumentOutOfRangeException(nameof(count), count, $"Tokens {position}..{position + count - 1} do not fit the cache capacity of {Layout.Capacity}.");
         }
     }
 

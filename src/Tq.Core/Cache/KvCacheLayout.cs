@@ -133,4 +133,25 @@ internal sealed class KvCacheLayout
         var a = new LayerAttention(rope, 1.0f / MathF.Sqrt(keyLength), 0, 0);
         return Enumerable.Repeat(a, layers).ToArray();
     }
+
+    /// <summary>
+    /// Checks a batch every cache kind receives in <c>Store</c> and <c>Attend</c>: an existing layer, at least one token,
+    /// a start within the <paramref name="committed"/> tokens (no gaps) and an end within the capacity.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">One of those does not hold (the message says which).</exception>
+    public void CheckBatch(int layer, int position, int count, int committed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(layer);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(layer, Layers);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        if (position < 0 || position > committed)
+        {
+            throw new ArgumentOutOfRangeException(nameof(position), position, $"A batch must start within the {committed} committed tokens (no gaps).");
+        }
+
+        if (position + count > Capacity)
+        {
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"Tokens {position}..{position + count - 1} do not fit the cache capacity of {Capacity}.");
+        }
+    }
 }
