@@ -17,11 +17,7 @@ internal sealed class BpeEncoder
         return byRank != 0 ? byRank : a.Left.CompareTo(b.Left);
     });
 
-    private const int ReusedQueueLimit = 4096;
-
-    [ThreadStatic]
-    private static PriorityQueue<Bigram, Bigram>? t_queue;
-
+    private readonly EncoderQueue<Bigram> _queues = new(s_order);
     private readonly ByteSpanMap _tokens;
     private readonly ByteSpanMap _merges;
     private readonly bool _ignoreMerges;
@@ -86,12 +82,7 @@ internal sealed class BpeEncoder
                 count++;
             }
 
-            // Short inputs reuse one queue per thread (nothing allocated per word); long ones get their own so a
-            // thread does not keep a huge queue alive after one big text.
-            PriorityQueue<Bigram, Bigram> queue = count <= ReusedQueueLimit
-                ? t_queue ??= new PriorityQueue<Bigram, Bigram>(s_order)
-                : new PriorityQueue<Bigram, Bigram>(count, s_order);
-            queue.Clear();
+            PriorityQueue<Bigram, Bigram> queue = _queues.Rent(count);
             for (int i = 1; i < count; i++)
             {
                 TryAddBigram(word, symbols, keyBuffer, queue, i - 1, i);
@@ -118,6 +109,7 @@ internal sealed class BpeEncoder
                 TryAddBigram(word, symbols, keyBuffer, queue, bigram.Left, left.Next);
             }
 
+            _queues.Return(queue, count);
             for (int i = 0; i != -1; i = symbols[i].Next)
             {
                 ReadOnlySpan<byte> piece = word.Slice(symbols[i].Start, symbols[i].Length);

@@ -16,11 +16,7 @@ internal sealed class SpmEncoder
         return byScore != 0 ? byScore : a.Left.CompareTo(b.Left);
     });
 
-    private const int ReusedQueueLimit = 4096;
-
-    [ThreadStatic]
-    private static PriorityQueue<Bigram, Bigram>? t_queue;
-
+    private readonly EncoderQueue<Bigram> _queues = new(s_order);
     private readonly ByteSpanMap _tokens;
     private readonly float[] _scores;
     private readonly int[] _byteTokens;
@@ -52,12 +48,7 @@ internal sealed class SpmEncoder
                 count++;
             }
 
-            // Short inputs reuse one queue per thread (nothing allocated per word); long ones get their own so a
-            // thread does not keep a huge queue alive after one big text.
-            PriorityQueue<Bigram, Bigram> queue = count <= ReusedQueueLimit
-                ? t_queue ??= new PriorityQueue<Bigram, Bigram>(s_order)
-                : new PriorityQueue<Bigram, Bigram>(count, s_order);
-            queue.Clear();
+            PriorityQueue<Bigram, Bigram> queue = _queues.Rent(count);
             for (int i = 1; i < count; i++)
             {
                 TryAddBigram(text, symbols, queue, i - 1, i);
@@ -84,6 +75,7 @@ internal sealed class SpmEncoder
                 TryAddBigram(text, symbols, queue, bigram.Left, left.Next);
             }
 
+            _queues.Return(queue, count);
             for (int i = 0; i != -1; i = symbols[i].Next)
             {
                 ReadOnlySpan<byte> piece = text.Slice(symbols[i].Start, symbols[i].Length);
