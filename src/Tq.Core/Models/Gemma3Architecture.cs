@@ -1,17 +1,20 @@
 namespace Tq.Core.Models;
 
 /// <summary>
-/// <c>gemma3</c> (text), as llama.cpp's <c>models/gemma3.cpp</c>: Gemma 2's sandwich block with per-head Q/K RMSNorm,
-/// no attention soft-capping, and (when <c>attention.sliding_window</c> is set) five sliding layers to one global one,
-/// the sliding layers with their own RoPE base (<c>rope.freq_base_swa</c>) and no RoPE scaling.
+/// <c>gemma3</c> (text), as llama.cpp's <c>models/gemma3.cpp</c>: Gemma's sandwich block (<see cref="GemmaArchitecture"/>)
+/// with per-head Q/K RMSNorm, no attention soft-capping, and (when <c>attention.sliding_window</c> is set) five sliding
+/// layers to one global one, the sliding layers with their own RoPE base (<c>rope.freq_base_swa</c>) and no RoPE scaling.
 /// </summary>
-internal sealed class Gemma3Architecture : ModelArchitecture
+internal sealed class Gemma3Architecture : GemmaArchitecture
 {
     /// <inheritdoc />
     public override string Name => "gemma3";
 
     /// <inheritdoc />
-    public override RopeStyle RopeStyle => RopeStyle.NeoX;
+    protected override bool QueryKeyNorm => true;
+
+    /// <inheritdoc />
+    protected override int LayersOf27B => 62;
 
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)
@@ -25,19 +28,6 @@ internal sealed class Gemma3Architecture : ModelArchitecture
         }
 
         hp.FinalSoftCap = hp.Float("final_logit_softcapping", 0f);
-        hp.EmbeddingScale = MathF.Sqrt(hp.Info.EmbeddingLength);
-        hp.QueryScale = GemmaQueryScale(hp, layersOf27B: 62);
+        base.ReadHyperParameters(hp);
     }
-
-    /// <inheritdoc />
-    public override LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer)
-    {
-        LayerWeights w = WithFeedForward(LoadAttention(tensors, d, layer, biases: false, qkNorm: true), tensors, d, layer);
-        w.PostAttentionNorm = tensors.Vector(LayerTensor(layer, "post_attention_norm.weight"), d.Dim);
-        w.PostFeedForwardNorm = tensors.Vector(LayerTensor(layer, "post_ffw_norm.weight"), d.Dim);
-        return w;
-    }
-
-    /// <inheritdoc />
-    public override void Block(ref ForwardPass pass, LayerWeights w, int layer) => SandwichBlock(ref pass, w, layer);
 }

@@ -37,7 +37,4 @@ internal sealed class LlamaArchitecture : ModelArchitecture
         LayerWeights w = LoadAttention(tensors, d, layer, biases: false, qkNorm: false);
         return d.Experts > 0 ? WithExperts(w, tensors, d, layer) : WithFeedForward(w, tensors, d, layer);
     }
-
-    /// <inheritdoc />
-    public override void Block(ref ForwardPass pass, LayerWeights w, int layer) => PreNormBlock(ref pass, w, layer);
 }

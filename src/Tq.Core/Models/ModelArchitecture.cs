@@ -14,7 +14,7 @@ internal abstract class ModelArchitecture
     /// <summary>The supported architectures.</summary>
     public static IReadOnlyList<ModelArchitecture> Supported { get; } =
     [
-        new LlamaArchitecture(), new Qwen2Architecture(), new Qwen3Architecture(), new Qwen3MoeArchitecture(),
+        new LlamaArchitecture(), QwenArchitecture.Qwen2, QwenArchitecture.Qwen3, new Qwen3MoeArchitecture(),
         new Phi3Architecture(), new Gemma2Architecture(), new Gemma3Architecture(),
     ];
 
@@ -50,8 +50,11 @@ internal abstract class ModelArchitecture
     /// <summary>The tensors of layer <paramref name="layer"/> (llama.cpp's <c>load_arch_tensors</c>).</summary>
     public abstract LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer);
 
-    /// <summary>Runs layer <paramref name="layer"/> on the pass's residual stream (llama.cpp's graph, one layer).</summary>
-    public abstract void Block(ref ForwardPass pass, LayerWeights w, int layer);
+    /// <summary>
+    /// Runs layer <paramref name="layer"/> on the pass's residual stream (llama.cpp's graph, one layer); the pre-norm
+    /// block of Llama, Qwen and Phi-3 unless the architecture wires its own.
+    /// </summary>
+    public virtual void Block(ref ForwardPass pass, LayerWeights w, int layer) => PreNormBlock(ref pass, w, layer);
 
     /// <summary>Attention with separate Q, K and V projections and the output projection, plus optional biases and Q/K norms.</summary>
     protected static LayerWeights LoadAttention(TensorLoader t, ModelDimensions d, int layer, bool biases, bool qkNorm)
@@ -144,21 +147,4 @@ internal abstract class ModelArchitecture
 
         pass.AddToResidual();
     }
-
-    /// <summary>Gemma's sandwich block: x += postnorm(attn(norm(x))); x += postnorm(geglu(norm(x))).</summary>
-    protected static void SandwichBlock(ref ForwardPass pass, LayerWeights w, int layer)
-    {
-        pass.Norm(w.AttentionNorm);
-        pass.Attention(w, layer);
-        pass.AddNormalizedToResidual(w.PostAttentionNorm!);
-        pass.Norm(w.FeedForwardNorm);
-        pass.FeedForward(w, FeedForwardActivation.GeluTanh);
-        pass.AddNormalizedToResidual(w.PostFeedForwardNorm!);
-    }
-
-    /// <summary>Gemma's attention scale: 1/√(dim/heads) for the 27B models (query_pre_attn_scalar), else 1/√(head dim), as llama.cpp.</summary>
-    protected static float GemmaQueryScale(ModelHyperParameters hp, int layersOf27B) =>
-        hp.Info.BlockCount == layersOf27B
-            ? 1.0f / MathF.Sqrt((float)(hp.Info.EmbeddingLength / hp.Info.HeadCount))
-            : 1.0f / MathF.Sqrt(hp.Info.KeyLength);
 }

@@ -38,7 +38,4 @@ internal sealed class Phi3Architecture : ModelArchitecture
             Down = tensors.Matrix(N("ffn_down.weight"), d.Dim, d.FeedForward),
         };
     }
-
-    /// <inheritdoc />
-    public override void Block(ref ForwardPass pass, LayerWeights w, int layer) => PreNormBlock(ref pass, w, layer);
 }

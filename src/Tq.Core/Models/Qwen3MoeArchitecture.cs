@@ -25,7 +25,4 @@ internal sealed class Qwen3MoeArchitecture : ModelArchitecture
     /// <inheritdoc />
     public override LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer) =>
         WithExperts(LoadAttention(tensors, d, layer, biases: false, qkNorm: true), tensors, d, layer);
-
-    /// <inheritdoc />
-    public override void Block(ref ForwardPass pass, LayerWeights w, int layer) => PreNormBlock(ref pass, w, layer);
 }
