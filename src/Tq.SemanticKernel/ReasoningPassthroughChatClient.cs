@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace Tq.SemanticKernel;
@@ -9,32 +8,21 @@ namespace Tq.SemanticKernel;
 /// has no raw representation gets itself as one; <see cref="TurboQuantChatCompletionService"/> then turns it into SK's
 /// reasoning items.
 /// </summary>
-internal sealed class ReasoningPassthroughChatClient(IChatClient inner) : DelegatingChatClient(inner)
+internal sealed class ReasoningPassthroughChatClient(IChatClient inner) : ResponseRewritingChatClient(inner)
 {
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    protected override void Rewrite(ChatResponse response, ChatOptions? options)
     {
-        ChatResponse response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         if (response.RawRepresentation is null && response.Messages.Any(m => m.Contents.Any(c => c is TextReasoningContent)))
         {
             response.RawRepresentation = response;
         }
-
-        return response;
     }
 
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages,
-        ChatOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    protected override void Rewrite(ChatResponseUpdate update, ChatOptions? options)
     {
-        await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        if (update.RawRepresentation is null && update.Contents.Any(c => c is TextReasoningContent))
         {
-            if (update.RawRepresentation is null && update.Contents.Any(c => c is TextReasoningContent))
-            {
-                update.RawRepresentation = update;
-            }
-
-            yield return update;
+            update.RawRepresentation = update;
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 
 namespace Tq.SemanticKernel;
@@ -9,11 +8,10 @@ namespace Tq.SemanticKernel;
 /// often drop SK's <c>plugin_function</c> prefix, which would otherwise make every call fail as "not found".
 /// </summary>
 /// <remarks>Exact names win; a name that several tools end with is left as written (ambiguous).</remarks>
-internal sealed class ToolNameResolvingChatClient(IChatClient innerClient) : DelegatingChatClient(innerClient)
+internal sealed class ToolNameResolvingChatClient(IChatClient innerClient) : ResponseRewritingChatClient(innerClient)
 {
-    public override async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
+    protected override void Rewrite(ChatResponse response, ChatOptions? options)
     {
-        ChatResponse response = await base.GetResponseAsync(messages, options, cancellationToken).ConfigureAwait(false);
         if (options?.Tools is { Count: > 0 } tools)
         {
             foreach (ChatMessage message in response.Messages)
@@ -21,23 +19,13 @@ internal sealed class ToolNameResolvingChatClient(IChatClient innerClient) : Del
                 Resolve(message.Contents, tools);
             }
         }
-
-        return response;
     }
 
-    public override async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(
-        IEnumerable<ChatMessage> messages,
-        ChatOptions? options = null,
-        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    protected override void Rewrite(ChatResponseUpdate update, ChatOptions? options)
     {
-        await foreach (ChatResponseUpdate update in base.GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
+        if (options?.Tools is { Count: > 0 } tools)
         {
-            if (options?.Tools is { Count: > 0 } tools)
-            {
-                Resolve(update.Contents, tools);
-            }
-
-            yield return update;
+            Resolve(update.Contents, tools);
         }
     }
 
