@@ -232,6 +232,33 @@ internal sealed unsafe class F16KvCache : IKvCache
     }
 
     /// <summary>
+    /// One row of ggml's CPU flash attention (online softmax): when score <paramref name="s"/> is a new maximum the
+    /// FP16 accumulator and the weight sum are rescaled, then the value row is added with its weight, rounded to FP16.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FlashStep(float* acc, float* value, float s, int dv, ref float m, ref float weightSum)
+    {
+        float vs = 1;
+        if (s > m)
+        {
+            float ms = MathF.Exp(m - s);
+            m = s;
+            weightSum *= ms;
+            if (ms != 1)
+            {
+                MadRoundHalf(acc, acc, ms, dv, accumulate: false);
+            }
+        }
+        else
+        {
+            vs = MathF.Exp(s - m);
+        }
+
+        MadRoundHalf(acc, value, vs, dv, accumulate: true);
+        weightSum += vs;
+    }
+
+    /// <summary>
     /// acc[i] = fp16(acc[i] + v[i]·s) (ggml's <c>ggml_vec_mad_f16</c>), or fp16(v[i]·s) without <paramref name="accumulate"/>
     /// (<c>ggml_vec_scale_f16</c>), on an FP16 accumulator held as floats. The rounding
     /// to FP16 is done on the float bits (round to nearest even at mantissa bit 13), exact for the FP16 normal range.
@@ -354,24 +381,7 @@ internal sealed unsafe class F16KvCache : IKvCache
                             s = cap * MathF.Tanh(s);
                         }
 
-                        float vs = 1;
-                        if (s > m)
-                        {
-                            float ms = MathF.Exp(m - s);
-                            m = s;
-                            weightSum *= ms;
-                            if (ms != 1)
-                            {
-                                MadRoundHalf(ai, ai, ms, dv, accumulate: false);
-                            }
-                        }
-                        else
-                        {
-                            vs = MathF.Exp(s - m);
-                        }
-
-                        MadRoundHalf(ai, vBlock + (r * dv), vs, dv, accumulate: true);
-                        weightSum += vs;
+                        FlashStep(ai, vBlock + (r * dv), s, dv, ref m, ref weightSum);
                     }
 
                     maxima[i] = m;
@@ -463,25 +473,7 @@ internal sealed unsafe class F16KvCache : IKvCache
                     FloatConversion.HalfToSingle(values + ((long)slot * dv), block, rows * dv, SimdPath.Auto);
                     for (int r = 0; r < rows; r++)
                     {
-                        float s = scores[j0 - first + r];
-                        float vs = 1;
-                        if (s > m)
-                        {
-                            float ms = MathF.Exp(m - s);
-                            m = s;
-                            weightSum *= ms;
-                            if (ms != 1)
-                            {
-                                MadRoundHalf(acc, acc, ms, dv, accumulate: false);
-                            }
-                        }
-                        else
-                        {
-                            vs = MathF.Exp(s - m);
-                        }
-
-                        MadRoundHalf(acc, block + (r * dv), vs, dv, accumulate: true);
-                        weightSum += vs;
+                        FlashStep(acc, block + (r * dv), scores[j0 - first + r], dv, ref m, ref weightSum);
                     }
 
                     j0 += rows;
