@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Tq.Core.Inference;
@@ -11,11 +12,12 @@ namespace Tq.Extensions.AI;
 /// <summary>
 /// The decode loop of one response on a rented session: token → UTF-8-safe text → stop sequences → reasoning block →
 /// tool-call parser → contents. A malformed tool call before anything was emitted restarts the answer with another seed (bounded).
+/// The forward passes run on the model's scheduler thread (batched with the other sessions' steps); this loop only
+/// samples and turns tokens into contents.
 /// </summary>
 internal sealed class GenerationRun
 {
     private const float RetryTemperature = 0.7f;
-    private const int BatchInvariantSuffix = 4;
 
     private readonly TurboQuantEngine _engine;
     private readonly GenerationRequest _request;
@@ -39,6 +41,7 @@ internal sealed class GenerationRun
     private bool _sawCalls;
     private bool _finished;
     private bool _truncated;
+    private bool _restarted;
     private CancellationToken _cancellationToken;
     private long _prefillTicks;
     private long _firstTokenAt;
@@ -86,23 +89,15 @@ internal sealed class GenerationRun
     /// <summary>Seconds from the first generated token to now (0 before it).</summary>
     public double DecodeSeconds => _decodeStart == 0 ? 0 : Stopwatch.GetElapsedTime(_decodeStart).TotalSeconds;
 
-    /// <summary>Makes the session hold the prompt, evaluating only what its history does not share.</summary>
-    public void Prefill(CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the session hold the prompt, evaluating only what its history does not share (but always its last few
+    /// tokens, so a repeated request gives the same logits, and with the same seed the same text, as on a fresh session).
+    /// </summary>
+    public async ValueTask PrefillAsync(CancellationToken cancellationToken)
     {
         _cancellationToken = cancellationToken;
         long t0 = Stopwatch.GetTimestamp();
-        int[] prompt = _request.Prompt;
-
-        // The engine evaluates batches of 4+ tokens with a tiled kernel and fewer with per-row dot products, which round
-        // differently. Re-evaluating at least the last 4 prompt tokens keeps every prompt token on the tiled path, so a
-        // repeated request gives the same logits (and, with the same seed, the same text) as on a fresh session.
-        int keep = Math.Max(0, prompt.Length - BatchInvariantSuffix);
-        if (_session.Length > keep && prompt.AsSpan().CommonPrefixLength(_session.Tokens) > keep)
-        {
-            _session.Truncate(keep);
-        }
-
-        _cached = Engine(() => _session.Prompt(prompt, cancellationToken));
+        _cached = await GuardAsync(_session.PromptAsync(_request.Prompt, cancellationToken)).ConfigureAwait(false);
         _prefillTicks += Stopwatch.GetTimestamp() - t0;
         int evaluated = _request.Prompt.Length - _cached;
         TurboQuantTelemetry.Tokens.Add(evaluated, new KeyValuePair<string, object?>("tq.token.type", "input"));
@@ -120,7 +115,8 @@ internal sealed class GenerationRun
     }
 
     /// <summary>Generates one token and adds what it completes to <paramref name="contents"/>; false when the answer ended.</summary>
-    public bool Step(List<AIContent> contents, CancellationToken cancellationToken)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<bool> StepAsync(List<AIContent> contents, CancellationToken cancellationToken)
     {
         if (_finished)
         {
@@ -129,14 +125,14 @@ internal sealed class GenerationRun
 
         cancellationToken.ThrowIfCancellationRequested();
         _cancellationToken = cancellationToken;
-        if (_generated > 0)
+        if (_restarted)
         {
-            int previous = _lastToken;
-            Engine(() =>
-            {
-                _session.Append(previous);
-                return 0;
-            });
+            _restarted = false;
+            await PrefillAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (_generated > 0)
+        {
+            await GuardAsync(_session.AppendAsync(_lastToken, cancellationToken)).ConfigureAwait(false);
         }
 
         ReadOnlySpan<float> logits = _session.Logits;
@@ -375,7 +371,9 @@ internal sealed class GenerationRun
         retry.Seed = retry.Seed is ulong seed ? seed + (ulong)_attempt : null;
         _sampler = new Sampler(retry);
         ResetParser();
-        Prefill(_cancellationToken);
+
+        // The next step evaluates the prompt again (the session is truncated back to it) before sampling.
+        _restarted = true;
     }
 
     private static JsonElement EnumSchema(string[] names)
@@ -404,12 +402,13 @@ internal sealed class GenerationRun
         _reasoning = _request.Reasoning == ReasoningOutput.None ? null : new ReasoningParser(_request.StartsInReasoning);
     }
 
-    private int Engine(Func<int> call)
+    // Awaits a scheduled evaluation; Consistent stays false if it failed mid-way (the session's state is then unknown).
+    private async ValueTask<int> GuardAsync(ValueTask<int> evaluation)
     {
         Consistent = false;
         try
         {
-            int result = call();
+            int result = await evaluation.ConfigureAwait(false);
             Consistent = true;
             return result;
         }
@@ -420,6 +419,21 @@ internal sealed class GenerationRun
             throw;
         }
         catch (ContextOverflowException)
+        {
+            Consistent = true;
+            throw;
+        }
+    }
+
+    private async ValueTask GuardAsync(ValueTask evaluation)
+    {
+        Consistent = false;
+        try
+        {
+            await evaluation.ConfigureAwait(false);
+            Consistent = true;
+        }
+        catch (OperationCanceledException)
         {
             Consistent = true;
             throw;

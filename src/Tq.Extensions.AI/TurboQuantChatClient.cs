@@ -136,7 +136,7 @@ public sealed class TurboQuantChatClient : IChatClient
             run = new GenerationRun(engine, request, lease.Session, start);
             using (pool.Enter())
             {
-                run.Prefill(token);
+                await run.PrefillAsync(token).ConfigureAwait(false);
             }
 
             List<AIContent> contents = [];
@@ -145,7 +145,7 @@ public sealed class TurboQuantChatClient : IChatClient
                 bool more;
                 using (pool.Enter())
                 {
-                    more = run.Step(contents, token);
+                    more = await run.StepAsync(contents, token).ConfigureAwait(false);
                 }
 
                 if (!more)

@@ -9,14 +9,26 @@ namespace Tq.Core.Inference;
 /// token. Feeding a prompt that starts with the history only evaluates the new tokens (prefix reuse). Not thread-safe:
 /// use one session per concurrent conversation.
 /// </summary>
+/// <remarks>
+/// Two ways to evaluate: <see cref="Evaluate(ReadOnlySpan{int}, CancellationToken)"/> and
+/// <see cref="Prompt(ReadOnlySpan{int}, CancellationToken)"/> compute on the calling thread;
+/// <see cref="EvaluateAsync"/> and <see cref="PromptAsync"/> hand the work to the model's scheduler thread, which
+/// evaluates the pending tokens of every session of the model in one forward pass per step (continuous batching), so
+/// concurrent sessions share each weight read. While an asynchronous evaluation runs the session is busy: any other
+/// call that reads or changes it throws <see cref="InvalidOperationException"/>.
+/// </remarks>
 public sealed class Session : IDisposable
 {
     private readonly IKvCache _cache;
-    private readonly ForwardScratch _scratch;
     private readonly int[] _history;
+    private readonly float[] _logits;
+    private readonly int _batchSize;
+    private ForwardScratch? _scratch;
     private int _length;
     private bool _hasLogits;
     private bool _disposed;
+    private ScheduledEvaluation? _evaluation;
+    private volatile bool _scheduled;
 
     internal Session(Model model, SessionOptions options)
         : this(model, options, layout => KvCacheFactory.Create(layout, options.KvCache))
@@ -34,10 +46,10 @@ public sealed class Session : IDisposable
         ContextLength = options.ContextLength > 0 ? options.ContextLength
             : model.TrainedContextLength > 0 ? model.TrainedContextLength
             : throw new ArgumentException("The model declares no context length; set SessionOptions.ContextLength.", nameof(options));
-        int batch = Math.Min(options.BatchSize, ContextLength);
-        _cache = createCache(model.CreateCacheLayout(ContextLength, batch));
-        _scratch = new ForwardScratch(model, batch);
+        _batchSize = Math.Min(options.BatchSize, ContextLength);
+        _cache = createCache(model.CreateCacheLayout(ContextLength, _batchSize));
         _history = new int[ContextLength];
+        _logits = new float[model.VocabularySize];
     }
 
     /// <summary>The model.</summary>
@@ -60,11 +72,16 @@ public sealed class Session : IDisposable
 
     /// <summary>The logits of the last evaluated token (valid until the next call that changes the session).</summary>
     /// <exception cref="InvalidOperationException">No token has been evaluated since the session was created, reset or truncated.</exception>
-    public ReadOnlySpan<float> Logits => _hasLogits
-        ? _scratch.Logits.AsSpan(0, Model.VocabularySize)
-        : throw new InvalidOperationException("No logits: evaluate a token first (the session is empty, reset or truncated).");
+    public ReadOnlySpan<float> Logits => _hasLogits && !_scheduled
+        ? _logits
+        : throw new InvalidOperationException(!_scheduled
+            ? "No logits: evaluate a token first (the session is empty, reset or truncated)."
+            : "No logits: the session is evaluating on the scheduler; await that call first.");
 
     internal IKvCache Cache => _cache;
+
+    /// <summary>The most tokens of this session one forward pass takes (its cache's batch bound).</summary>
+    internal int BatchSize => _batchSize;
 
     /// <summary>Appends <paramref name="tokens"/> to the history and evaluates them in batches.</summary>
     /// <exception cref="ContextOverflowException">The history would exceed <see cref="ContextLength"/>; nothing is evaluated.</exception>
@@ -84,6 +101,89 @@ public sealed class Session : IDisposable
     /// <exception cref="ContextOverflowException">The prompt is longer than <see cref="ContextLength"/>; the session is unchanged.</exception>
     public int Prompt(ReadOnlySpan<int> prompt, CancellationToken cancellationToken = default)
     {
+        CheckPrompt(prompt);
+        int common = KeepPrefixOf(prompt);
+        Evaluate(prompt[common..], cancellationToken);
+        return common;
+    }
+
+    /// <summary>
+    /// <see cref="Prompt(ReadOnlySpan{int}, CancellationToken)"/> on the model's scheduler thread, batched with the
+    /// other sessions' work: makes the history equal to <paramref name="prompt"/>, reusing the longest common prefix
+    /// except its last few tokens. Those (up to 4) are always evaluated again, in one pass, so the logits of the last
+    /// token come from the same kernel path whether the session was fresh or warm: a repeated request gives the same
+    /// logits (prefill passes of fewer than 4 rows use per-row dot products, which round differently).
+    /// </summary>
+    /// <returns>The number of prompt tokens reused from the cache.</returns>
+    /// <exception cref="ArgumentException">An empty prompt, or a token outside the vocabulary.</exception>
+    /// <exception cref="ContextOverflowException">The prompt is longer than <see cref="ContextLength"/>; the session is unchanged.</exception>
+    /// <exception cref="InvalidOperationException">The session is already evaluating.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between forward passes; the tokens evaluated so far stay in the history.</exception>
+    public ValueTask<int> PromptAsync(ReadOnlyMemory<int> prompt, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckPrompt(prompt.Span);
+        ScheduledEvaluation evaluation = Schedule(prompt.Span, isPrompt: true, cancellationToken);
+        return new ValueTask<int>(evaluation, evaluation.Version);
+    }
+
+    /// <summary>
+    /// <see cref="Evaluate(ReadOnlySpan{int}, CancellationToken)"/> on the model's scheduler thread, batched with the
+    /// other sessions' work: appends <paramref name="tokens"/> to the history and evaluates them.
+    /// </summary>
+    /// <exception cref="ArgumentException">A token outside the vocabulary.</exception>
+    /// <exception cref="ContextOverflowException">The history would exceed <see cref="ContextLength"/>; nothing is evaluated.</exception>
+    /// <exception cref="InvalidOperationException">The session is already evaluating.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled between forward passes; the tokens evaluated so far stay in the history.</exception>
+    public ValueTask EvaluateAsync(ReadOnlyMemory<int> tokens, CancellationToken cancellationToken = default) =>
+        ScheduleAppend(tokens.Span, cancellationToken);
+
+    /// <summary><see cref="EvaluateAsync"/> of one token (a decode step on the scheduler); allocates nothing.</summary>
+    /// <exception cref="ArgumentException">A token outside the vocabulary.</exception>
+    /// <exception cref="ContextOverflowException">The context window is full.</exception>
+    /// <exception cref="InvalidOperationException">The session is already evaluating.</exception>
+    public ValueTask AppendAsync(int token, CancellationToken cancellationToken = default) =>
+        ScheduleAppend([token], cancellationToken);
+
+    /// <summary>Whether an asynchronous evaluation owns the session (set and cleared by the scheduler under its lock).</summary>
+    internal bool IsScheduled
+    {
+        get => _scheduled;
+        set => _scheduled = value;
+    }
+
+    private ValueTask ScheduleAppend(ReadOnlySpan<int> tokens, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckIdle();
+        CheckTokens(tokens);
+        if (_length + tokens.Length > ContextLength)
+        {
+            throw new ContextOverflowException(_length + tokens.Length, ContextLength);
+        }
+
+        if (tokens.IsEmpty)
+        {
+            return default;
+        }
+
+        ScheduledEvaluation evaluation = Schedule(tokens, isPrompt: false, cancellationToken);
+        return new ValueTask(evaluation, evaluation.Version);
+    }
+
+    // Starts the session's reusable evaluation and hands it to the scheduler; returns it as the value task's source.
+    private ScheduledEvaluation Schedule(ReadOnlySpan<int> tokens, bool isPrompt, CancellationToken cancellationToken)
+    {
+        ScheduledEvaluation evaluation = _evaluation ??= new ScheduledEvaluation(this);
+        evaluation.Start(tokens, isPrompt, cancellationToken);
+        Model.Scheduler.Enqueue(evaluation);
+        return evaluation;
+    }
+
+    /// <summary>Checks a prompt before anything changes.</summary>
+    private void CheckPrompt(ReadOnlySpan<int> prompt)
+    {
+        CheckIdle();
         if (prompt.IsEmpty)
         {
             throw new ArgumentException("The prompt is empty.", nameof(prompt));
@@ -94,21 +194,46 @@ public sealed class Session : IDisposable
             throw new ContextOverflowException(prompt.Length, ContextLength);
         }
 
-        int common = prompt.CommonPrefixLength(Tokens);
-        if (common == prompt.Length)
+        CheckTokens(prompt);
+    }
+
+    private void CheckTokens(ReadOnlySpan<int> tokens)
+    {
+        int vocab = Model.VocabularySize;
+        foreach (int token in tokens)
         {
-            common--;
+            if ((uint)token >= (uint)vocab)
+            {
+                throw new ArgumentOutOfRangeException(nameof(tokens), token, $"Token id {token} is outside the vocabulary of {vocab}.");
+            }
         }
+    }
+
+    private void CheckIdle()
+    {
+        if (_scheduled)
+        {
+            throw new InvalidOperationException("The session is evaluating on the scheduler; await that call before using the session again.");
+        }
+    }
+
+    /// <summary>
+    /// Keeps the longest prefix of the history that <paramref name="prompt"/> shares, leaving at least
+    /// <paramref name="evaluateAtLeast"/> tokens to evaluate (at least the last, so <see cref="Logits"/> belong to it),
+    /// and returns its length.
+    /// </summary>
+    internal int KeepPrefixOf(ReadOnlySpan<int> prompt, int evaluateAtLeast = 1)
+    {
+        int common = Math.Min(prompt.CommonPrefixLength(Tokens), Math.Max(0, prompt.Length - evaluateAtLeast));
 
         if (common < _length && !_cache.CanTruncate(common))
         {
             // A sliding-window ring has moved past the window before `common`: nothing is reusable.
-            Reset();
+            ResetCore();
             common = 0;
         }
 
-        Truncate(common);
-        Evaluate(prompt[common..], cancellationToken);
+        TruncateCore(common);
         return common;
     }
 
@@ -133,8 +258,22 @@ public sealed class Session : IDisposable
     public void Truncate(int length)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckIdle();
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _length);
+        TruncateCore(length);
+    }
+
+    /// <summary>Forgets everything (hard reset of history and cache).</summary>
+    public void Reset()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckIdle();
+        ResetCore();
+    }
+
+    private void TruncateCore(int length)
+    {
         if (length == _length)
         {
             return;
@@ -146,7 +285,7 @@ public sealed class Session : IDisposable
             int[] kept = _history.AsSpan(0, length).ToArray();
             _cache.Reset();
             _length = 0;
-            Evaluate(kept, default, CancellationToken.None);
+            EvaluateCore(kept, default, CancellationToken.None);
         }
         else
         {
@@ -157,23 +296,24 @@ public sealed class Session : IDisposable
         _hasLogits = false;
     }
 
-    /// <summary>Forgets everything (hard reset of history and cache).</summary>
-    public void Reset()
+    private void ResetCore()
     {
-        ObjectDisposedException.ThrowIf(_disposed, this);
         _cache.Reset();
         _length = 0;
         _hasLogits = false;
     }
 
-    /// <summary>Releases the cache.</summary>
+    /// <summary>Releases the cache. An evaluation still running on the scheduler is cancelled and waited for first.</summary>
     public void Dispose()
     {
-        if (!_disposed)
+        if (_disposed)
         {
-            _disposed = true;
-            _cache.Dispose();
+            return;
         }
+
+        _disposed = true;
+        Model.Scheduler.Withdraw(this);
+        _cache.Dispose();
     }
 
     /// <summary>
@@ -183,6 +323,12 @@ public sealed class Session : IDisposable
     internal void Evaluate(ReadOnlySpan<int> tokens, Span<float> allLogits, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckIdle();
+        EvaluateCore(tokens, allLogits, cancellationToken);
+    }
+
+    private void EvaluateCore(ReadOnlySpan<int> tokens, Span<float> allLogits, CancellationToken cancellationToken)
+    {
         if (tokens.IsEmpty)
         {
             return;
@@ -200,27 +346,33 @@ public sealed class Session : IDisposable
             throw new ArgumentException($"The logits destination holds {allLogits.Length} floats; {tokens.Length} × {vocab} are needed.", nameof(allLogits));
         }
 
-        for (int start = 0; start < tokens.Length; start += _scratch.MaxBatch)
+        // The activations are allocated on first use: sessions evaluated by the scheduler never need them.
+        ForwardScratch scratch = _scratch ??= new ForwardScratch(Model, _batchSize);
+        for (int start = 0; start < tokens.Length; start += scratch.MaxBatch)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            ReadOnlySpan<int> batch = tokens.Slice(start, Math.Min(_scratch.MaxBatch, tokens.Length - start));
+            ReadOnlySpan<int> batch = tokens.Slice(start, Math.Min(scratch.MaxBatch, tokens.Length - start));
             _hasLogits = false;
-            Model.Forward(batch, _length, _cache, _scratch, all);
-            batch.CopyTo(_history.AsSpan(_length));
-            _length += batch.Length;
+            Model.Forward(batch, _length, _cache, scratch, all);
             if (all)
             {
-                _scratch.Logits.AsSpan(0, batch.Length * vocab).CopyTo(allLogits[(start * vocab)..]);
-                if (batch.Length > 1)
-                {
-                    // Logits exposes row 0: keep the last token's row there.
-                    _scratch.Logits.AsSpan((batch.Length - 1) * vocab, vocab).CopyTo(_scratch.Logits);
-                }
+                scratch.Logits.AsSpan(0, batch.Length * vocab).CopyTo(allLogits[(start * vocab)..]);
             }
 
-            _hasLogits = true;
+            Evaluated(batch, scratch.Logits.AsSpan((all ? batch.Length - 1 : 0) * vocab, vocab));
         }
     }
+
+    /// <summary>Records that <paramref name="tokens"/> were evaluated into the cache, the last one giving <paramref name="lastLogits"/>.</summary>
+    internal void Evaluated(ReadOnlySpan<int> tokens, ReadOnlySpan<float> lastLogits)
+    {
+        tokens.CopyTo(_history.AsSpan(_length));
+        _length += tokens.Length;
+        lastLogits.CopyTo(_logits);
+        _hasLogits = true;
+    }
+
+
 
     private IEnumerable<int> GenerateCore(Sampler sampler, int maxTokens, Func<int, bool>? isEndOfGeneration, CancellationToken cancellationToken)
     {

@@ -10,28 +10,34 @@ namespace Tq.Core.Models;
 /// One forward pass of a batch through the layers: the residual stream and the shared pieces an architecture's block
 /// is wired from (as llama.cpp's <c>build_norm</c>, <c>build_attn</c>, <c>build_ffn</c>, <c>build_moe_ffn</c>). Pieces
 /// read <see cref="Normed"/> and write <see cref="Projected"/>; the block decides norms and residual adds.
-/// Everything lives in the session's <see cref="ForwardScratch"/>: a pass allocates nothing.
+/// Everything lives in the <see cref="ForwardScratch"/>: a pass allocates nothing. The batch's rows may belong to
+/// several sequences (<see cref="SequenceSlice"/>, continuous batching): every weight is read once for all of them, and
+/// only the KV cache and attention are per sequence.
 /// </summary>
 internal ref struct ForwardPass
 {
     private readonly Model _model;
     private readonly ForwardScratch _scratch;
-    private readonly IKvCache _cache;
+    private readonly ReadOnlySpan<SequenceSlice> _sequences;
     private readonly WorkerPool _pool;
     private readonly int _tokens;
-    private readonly int _position;
+    private readonly bool _tiled;
     private long _mark;
 
-    /// <summary>Starts a pass of <paramref name="tokens"/> tokens at <paramref name="position"/> whose embeddings are in the scratch's residual.</summary>
-    public ForwardPass(Model model, ForwardScratch scratch, IKvCache cache, int tokens, int position, long mark)
+    /// <summary>Starts a pass over the rows of <paramref name="sequences"/> whose embeddings are in the scratch's residual.</summary>
+    public ForwardPass(Model model, ForwardScratch scratch, ReadOnlySpan<SequenceSlice> sequences, int tokens, long mark)
     {
         _model = model;
         _scratch = scratch;
-        _cache = cache;
+        _sequences = sequences;
         _pool = model.Pool;
         _tokens = tokens;
-        _position = position;
         _mark = mark;
+
+        // One kernel path per pass, so a row's result never depends on the other rows: a pass of one token per sequence
+        // (decode steps of several sessions) uses the per-row dot products of a lone decode step; a prompt pass of 4+
+        // tokens uses the tiled kernel for every product, experts included whatever number of rows each is routed.
+        _tiled = tokens != sequences.Length && tokens >= MatMul.TiledMinTokens;
         int dim = model.EmbeddingLength;
         X = scratch.X.AsSpan(0, tokens * dim);
         Normed = scratch.Normed.AsSpan(0, tokens * dim);
@@ -94,7 +100,7 @@ internal ref struct ForwardPass
         {
             int fusedDim = qDim + kvDim + vDim;
             Span<float> fused = s.Fused.AsSpan(0, t * fusedDim);
-            MatMul.Multiply(fusedQkv, Normed, fused, t, _pool);
+            Multiply(fusedQkv, Normed, fused, t);
             for (int i = 0; i < t; i++)
             {
                 Span<float> row = fused.Slice(i * fusedDim, fusedDim);
@@ -105,9 +111,9 @@ internal ref struct ForwardPass
         }
         else
         {
-            MatMul.Multiply(w.Query, Normed, q, t, _pool);
-            MatMul.Multiply(w.Key, Normed, kPre, t, _pool);
-            MatMul.Multiply(w.Value, Normed, v, t, _pool);
+            Multiply(w.Query, Normed, q, t);
+            Multiply(w.Key, Normed, kPre, t);
+            Multiply(w.Value, Normed, v, t);
         }
 
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Qkv, _mark);
@@ -126,7 +132,7 @@ internal ref struct ForwardPass
 
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
         kPre.CopyTo(k);
-        KvCacheLayout layout = _cache.Layout;
+        KvCacheLayout layout = _sequences[0].Cache.Layout;
         RotaryEmbedding rope = layout.Attention[layer].Rope;
         int tableLength = rope.TableLength;
         int tables = layout.RopeIndex(layer) * s.MaxBatch * tableLength;
@@ -143,10 +149,15 @@ internal ref struct ForwardPass
         }
 
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Rope, _mark);
-        _cache.Store(layer, _position, t, kPre, k, v);
-        _cache.Attend(layer, _position, t, q, attn, _pool);
+        foreach (ref readonly SequenceSlice sequence in _sequences)
+        {
+            int r0 = sequence.Start, n = sequence.Count;
+            sequence.Cache.Store(layer, sequence.Position, n, kPre.Slice(r0 * kvDim, n * kvDim), k.Slice(r0 * kvDim, n * kvDim), v.Slice(r0 * vDim, n * vDim));
+            sequence.Cache.Attend(layer, sequence.Position, n, q.Slice(r0 * qDim, n * qDim), attn.Slice(r0 * attnDim, n * attnDim), _pool);
+        }
+
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Attention, _mark);
-        MatMul.Multiply(w.Output, attn, Projected, t, _pool);
+        Multiply(w.Output, attn, Projected, t);
         AddRows(Projected, w.OutputBias, t);
         _mark = ForwardProfile.Add(ForwardProfile.Stage.AttentionOutput, _mark);
     }
@@ -162,7 +173,7 @@ internal ref struct ForwardPass
         if (w.FusedGateUp is WeightMatrix fusedGateUp)
         {
             Span<float> fused = s.Fused.AsSpan(0, t * 2 * ff);
-            MatMul.Multiply(fusedGateUp, Normed, fused, t, _pool);
+            Multiply(fusedGateUp, Normed, fused, t);
             for (int i = 0; i < t; i++)
             {
                 fused.Slice(2 * i * ff, ff).CopyTo(gate.Slice(i * ff, ff));
@@ -171,14 +182,14 @@ internal ref struct ForwardPass
         }
         else
         {
-            MatMul.Multiply(w.Gate, Normed, gate, t, _pool);
-            MatMul.Multiply(w.Up, Normed, up, t, _pool);
+            Multiply(w.Gate, Normed, gate, t);
+            Multiply(w.Up, Normed, up, t);
         }
 
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, _mark);
         Activate(activation, gate, up);
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
-        MatMul.Multiply(w.Down, gate, Projected, t, _pool);
+        Multiply(w.Down, gate, Projected, t);
         _mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, _mark);
     }
 
@@ -196,7 +207,7 @@ internal ref struct ForwardPass
         ModelHyperParameters hp = m.HyperParameters;
         int t = _tokens, dim = m.EmbeddingLength, experts = hp.ExpertCount, used = hp.ExpertUsedCount, ff = hp.ExpertFeedForwardLength;
         Span<float> logits = s.RouterLogits.AsSpan(0, t * experts);
-        MatMul.Multiply(w.Router!.Value, Normed, logits, t, _pool);
+        Multiply(w.Router!.Value, Normed, logits, t);
         for (int i = 0; i < t; i++)
         {
             Route(logits.Slice(i * experts, experts), s.ExpertIds.AsSpan(i * used, used), s.ExpertWeights.AsSpan(i * used, used));
@@ -225,10 +236,10 @@ internal ref struct ForwardPass
             Span<float> gate = s.Gate.AsSpan(0, rows * ff);
             Span<float> up = s.Up.AsSpan(0, rows * ff);
             Span<float> output = s.MoeOutput.AsSpan(0, rows * dim);
-            MatMul.Multiply(w.ExpertGate[e], input, gate, rows, _pool);
-            MatMul.Multiply(w.ExpertUp[e], input, up, rows, _pool);
+            Multiply(w.ExpertGate[e], input, gate, rows);
+            Multiply(w.ExpertUp[e], input, up, rows);
             TensorMath.SwiGlu(gate, up, gate);
-            MatMul.Multiply(w.ExpertDown[e], gate, output, rows, _pool);
+            Multiply(w.ExpertDown[e], gate, output, rows);
             for (int r = 0; r < rows; r++)
             {
                 int slot = s.MoeSlots[r];
@@ -314,6 +325,9 @@ internal ref struct ForwardPass
                 throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown feed-forward activation.");
         }
     }
+
+    private readonly void Multiply(in WeightMatrix weights, ReadOnlySpan<float> input, Span<float> output, int tokens) =>
+        MatMul.Multiply(weights, input, output, tokens, _pool, SimdPath.Auto, _tiled);
 
     private readonly void RmsNormRows(ReadOnlySpan<float> x, float[] weight, Span<float> destination, int rows)
     {

@@ -24,6 +24,7 @@ public sealed unsafe class Model : IDisposable
     private readonly float[] _outputNorm;
     private readonly RopeFactors _ropeFactors;
     private readonly WorkerPool _pool;
+    private readonly BatchScheduler _scheduler;
     private bool _disposed;
 
     private Model(GgufFile file, bool ownsFile, ModelOptions options)
@@ -64,6 +65,7 @@ public sealed unsafe class Model : IDisposable
         // Validates the RoPE settings once, with the longest context.
         _ = CreateCacheLayout(Math.Max(1, Info.ContextLength), 1);
         _pool = new WorkerPool(options.Threads);
+        _scheduler = new BatchScheduler(this, options.BatchSize);
     }
 
     /// <summary>The hyper-parameters read from the file.</summary>
@@ -120,6 +122,9 @@ public sealed unsafe class Model : IDisposable
 
     internal WorkerPool Pool => _pool;
 
+    /// <summary>The scheduler thread that batches the sessions' asynchronous evaluations.</summary>
+    internal BatchScheduler Scheduler => _scheduler;
+
     /// <summary>Maps the GGUF file at <paramref name="path"/> and prepares its weights.</summary>
     /// <exception cref="NotSupportedException">The architecture, a tensor type or a RoPE scaling is not supported.</exception>
     /// <exception cref="InvalidDataException">A tensor is missing or has the wrong shape (the message names it).</exception>
@@ -166,6 +171,7 @@ public sealed unsafe class Model : IDisposable
         }
 
         _disposed = true;
+        _scheduler.Dispose();
         _pool.Dispose();
         if (_ownsFile)
         {
@@ -187,8 +193,18 @@ public sealed unsafe class Model : IDisposable
     /// leaving logits in <see cref="ForwardScratch.Logits"/>: one row for the last token, or one per token when
     /// <paramref name="allLogits"/>.
     /// </summary>
+    internal void Forward(ReadOnlySpan<int> tokens, int position, IKvCache cache, ForwardScratch scratch, bool allLogits) =>
+        Forward(tokens, [new SequenceSlice(cache, position, 0, tokens.Length)], scratch, allLogits);
+
+    /// <summary>
+    /// Runs one batch of <paramref name="tokens"/> (at most <see cref="ForwardScratch.MaxBatch"/>) that holds the rows
+    /// of several sequences (continuous batching): each weight matrix is read once for every row, while each sequence
+    /// stores its keys/values in its own cache and attends to its own history. Leaves logits in
+    /// <see cref="ForwardScratch.Logits"/>: a row for the last token of each sequence, in order, or a row per token when
+    /// <paramref name="allLogits"/>. The sequences' caches must share one layout's RoPEs (same model, same context length).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal void Forward(ReadOnlySpan<int> tokens, int position, IKvCache cache, ForwardScratch scratch, bool allLogits)
+    internal void Forward(ReadOnlySpan<int> tokens, ReadOnlySpan<SequenceSlice> sequences, ForwardScratch scratch, bool allLogits)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         int t = tokens.Length;
@@ -197,6 +213,21 @@ public sealed unsafe class Model : IDisposable
         int dim = EmbeddingLength, vocab = VocabularySize;
         WorkerPool pool = _pool;
         ModelHyperParameters hp = HyperParameters;
+        int covered = 0;
+        foreach (ref readonly SequenceSlice sequence in sequences)
+        {
+            if (sequence.Start != covered || sequence.Count <= 0)
+            {
+                throw new ArgumentException("The sequences must cover the batch's rows in order, each with at least one row.", nameof(sequences));
+            }
+
+            covered += sequence.Count;
+        }
+
+        if (covered != t)
+        {
+            throw new ArgumentException($"The sequences cover {covered} rows; the batch has {t}.", nameof(sequences));
+        }
 
         long mark = ForwardProfile.Start();
         Span<float> x = scratch.X.AsSpan(0, t * dim);
@@ -216,27 +247,29 @@ public sealed unsafe class Model : IDisposable
             TensorPrimitives.Multiply(x, hp.EmbeddingScale, x);
         }
 
-        KvCacheLayout layout = cache.Layout;
+        KvCacheLayout layout = sequences[0].Cache.Layout;
         for (int r = 0; r < layout.Ropes.Count; r++)
         {
             RotaryEmbedding rope = layout.Ropes[r];
             int tableLength = rope.TableLength;
-            for (int i = 0; i < t; i++)
+            foreach (ref readonly SequenceSlice sequence in sequences)
             {
-                rope.ComputeTable(position + i, scratch.RopeTables.AsSpan(((r * scratch.MaxBatch) + i) * tableLength, tableLength));
+                for (int i = 0; i < sequence.Count; i++)
+                {
+                    rope.ComputeTable(sequence.Position + i, scratch.RopeTables.AsSpan(((r * scratch.MaxBatch) + sequence.Start + i) * tableLength, tableLength));
+                }
             }
         }
 
         mark = ForwardProfile.Add(ForwardProfile.Stage.Embed, mark);
-        var pass = new ForwardPass(this, scratch, cache, t, position, mark);
+        var pass = new ForwardPass(this, scratch, sequences, t, mark);
         for (int l = 0; l < _layers.Length; l++)
         {
             Architecture.Block(ref pass, _layers[l], l);
         }
 
         mark = pass.Mark;
-        int first = allLogits ? 0 : t - 1;
-        int rows = t - first;
+        int rows = allLogits ? t : sequences.Length;
         if (scratch.Logits.Length < rows * vocab)
         {
             scratch.Logits = new float[rows * vocab];
@@ -245,11 +278,13 @@ public sealed unsafe class Model : IDisposable
         Span<float> normed = scratch.Normed.AsSpan(0, rows * dim);
         for (int i = 0; i < rows; i++)
         {
-            TensorMath.RmsNorm(x.Slice((first + i) * dim, dim), _outputNorm, hp.RmsNormEpsilon, normed.Slice(i * dim, dim));
+            int row = allLogits ? i : sequences[i].Start + sequences[i].Count - 1;
+            TensorMath.RmsNorm(x.Slice(row * dim, dim), _outputNorm, hp.RmsNormEpsilon, normed.Slice(i * dim, dim));
         }
 
         Span<float> logits = scratch.Logits.AsSpan(0, rows * vocab);
-        MatMul.Multiply(_output, normed, logits, rows, pool);
+        // The head's rows (one per sequence) use per-row dot products as a lone sequence's one row does, whatever the batch.
+        MatMul.Multiply(_output, normed, logits, rows, pool, SimdPath.Auto, forceTiled: allLogits ? null : false);
         if (hp.FinalSoftCap != 0)
         {
             // ggml: scale by 1/c, tanh, scale by c.
@@ -258,7 +293,11 @@ public sealed unsafe class Model : IDisposable
             TensorPrimitives.Multiply(logits, hp.FinalSoftCap, logits);
         }
 
-        cache.Commit(position + t);
+        foreach (ref readonly SequenceSlice sequence in sequences)
+        {
+            sequence.Cache.Commit(sequence.Position + sequence.Count);
+        }
+
         ForwardProfile.Add(ForwardProfile.Stage.Head, mark);
     }
 }
