@@ -80,7 +80,7 @@ internal sealed class BatchScheduler : IDisposable
         {
             if (_disposed || evaluation.Session.IsScheduled)
             {
-                evaluation.Registration.Dispose();
+                evaluation.Registration.Unregister();
                 evaluation.Registration = default;
                 ObjectDisposedException.ThrowIf(_disposed, _model);
                 throw new InvalidOperationException("The session is evaluating on the scheduler; await that call before using the session again.");

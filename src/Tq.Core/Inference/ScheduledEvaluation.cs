@@ -70,7 +70,9 @@ internal sealed class ScheduledEvaluation(Session session) : IValueTaskSource<in
     /// <summary>Ends the call: a result, or the exception its awaiter sees (an <see cref="OperationCanceledException"/> for cancellation).</summary>
     public void Complete(Exception? error)
     {
-        Registration.Dispose();
+        // Unregister, not Dispose: this runs under the scheduler's lock, and Dispose would wait for a running callback
+        // that waits for that lock. A late callback only wakes the scheduler.
+        Registration.Unregister();
         Registration = default;
         if (error is null)
         {
