@@ -95,9 +95,9 @@ internal static class BenchCommand
 
                 foreach (int n in gens.Where(n => n > 0))
                 {
-                    if (ForwardProfile.Enabled)
+                    if (model.Profile.Enabled)
                     {
-                        ForwardProfile.Reset();
+                        model.Profile.Reset();
                     }
 
                     (double[] samples, double cpu) = Measure(n, repetitions, () =>
@@ -118,10 +118,10 @@ internal static class BenchCommand
                     // Attention reads every cached row once per token: on average the depth plus half the generated tokens.
                     long kvRead = session.KvCacheBytesPerToken * (d + (n / 2));
                     results.Add(new Result($"tg{n}{at}", cache, d, samples, cpu, weightBytes, kvRead));
-                    if (ForwardProfile.Enabled)
+                    if (model.Profile.Enabled)
                     {
                         Console.Error.WriteLine($"tq: stages of tg{n}{at} ({CacheArguments.Label(cache)}):");
-                        Console.Error.WriteLine(ForwardProfile.Report());
+                        Console.Error.WriteLine(model.Profile.Report());
                     }
                 }
             }

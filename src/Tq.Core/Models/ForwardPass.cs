@@ -60,14 +60,14 @@ internal ref struct ForwardPass
     public void Norm(float[] weight)
     {
         RmsNormRows(X, weight, Normed, _tokens);
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Elementwise, _mark);
     }
 
     /// <summary><see cref="X"/> += <see cref="Projected"/>.</summary>
     public void AddToResidual()
     {
         TensorPrimitives.Add(X, Projected, X);
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Elementwise, _mark);
     }
 
     /// <summary><see cref="X"/> += RMSNorm(<see cref="Projected"/>)·<paramref name="weight"/> (Gemma's post-norms).</summary>
@@ -75,7 +75,7 @@ internal ref struct ForwardPass
     {
         RmsNormRows(Projected, weight, Normed, _tokens);
         TensorPrimitives.Add(X, Normed, X);
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Elementwise, _mark);
     }
 
     /// <summary>
@@ -116,7 +116,7 @@ internal ref struct ForwardPass
             Multiply(w.Value, Normed, v, t);
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Qkv, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Qkv, _mark);
         AddRows(q, w.QueryBias, t);
         AddRows(kPre, w.KeyBias, t);
         AddRows(v, w.ValueBias, t);
@@ -130,7 +130,7 @@ internal ref struct ForwardPass
             RmsNormRows(kPre, w.KeyNorm, kPre, t * m.HeadCountKv);
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Elementwise, _mark);
         kPre.CopyTo(k);
         KvCacheLayout layout = _sequences[0].Cache.Layout;
         RotaryEmbedding rope = layout.Attention[layer].Rope;
@@ -148,7 +148,7 @@ internal ref struct ForwardPass
             TensorPrimitives.Multiply(q, m.HyperParameters.QueryScale, q);
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Rope, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Rope, _mark);
         foreach (ref readonly SequenceSlice sequence in _sequences)
         {
             int r0 = sequence.Start, n = sequence.Count;
@@ -156,10 +156,10 @@ internal ref struct ForwardPass
             sequence.Cache.Attend(layer, sequence.Position, n, q.Slice(r0 * qDim, n * qDim), attn.Slice(r0 * attnDim, n * attnDim), _pool);
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Attention, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Attention, _mark);
         Multiply(w.Output, attn, Projected, t);
         AddRows(Projected, w.OutputBias, t);
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.AttentionOutput, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.AttentionOutput, _mark);
     }
 
     /// <summary>The gated feed-forward network of <see cref="Normed"/> into <see cref="Projected"/>: act(gate)·up, then down.</summary>
@@ -186,11 +186,11 @@ internal ref struct ForwardPass
             Multiply(w.Up, Normed, up, t);
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Mlp, _mark);
         Activate(activation, gate, up);
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Elementwise, _mark);
         Multiply(w.Down, gate, Projected, t);
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Mlp, _mark);
     }
 
     /// <summary>
@@ -213,7 +213,7 @@ internal ref struct ForwardPass
             Route(logits.Slice(i * experts, experts), s.ExpertIds.AsSpan(i * used, used), s.ExpertWeights.AsSpan(i * used, used));
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Elementwise, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Elementwise, _mark);
         Span<float> slotOutputs = s.SlotOutputs.AsSpan(0, t * used * dim);
         for (int e = 0; e < experts; e++)
         {
@@ -257,7 +257,7 @@ internal ref struct ForwardPass
             }
         }
 
-        _mark = ForwardProfile.Add(ForwardProfile.Stage.Mlp, _mark);
+        _mark = _model.Profile.Add(ForwardProfile.Stage.Mlp, _mark);
     }
 
     // ggml_soft_max (float max, expf, double sum, scale by 1/sum), argsort top-k (descending), weights / clamp(Σ, 2^-14).

@@ -125,6 +125,9 @@ public sealed unsafe class Model : IDisposable
     /// <summary>The scheduler thread that batches the sessions' asynchronous evaluations.</summary>
     internal BatchScheduler Scheduler => _scheduler;
 
+    /// <summary>This model's stage timings (on with <c>TQ_PROFILE=1</c>; read by <c>tq bench</c>).</summary>
+    internal ForwardProfile Profile { get; } = new();
+
     /// <summary>Maps the GGUF file at <paramref name="path"/> and prepares its weights.</summary>
     /// <exception cref="NotSupportedException">The architecture, a tensor type or a RoPE scaling is not supported.</exception>
     /// <exception cref="InvalidDataException">A tensor is missing or has the wrong shape (the message names it).</exception>
@@ -229,7 +232,7 @@ public sealed unsafe class Model : IDisposable
             throw new ArgumentException($"The sequences cover {covered} rows; the batch has {t}.", nameof(sequences));
         }
 
-        long mark = ForwardProfile.Start();
+        long mark = Profile.Start();
         Span<float> x = scratch.X.AsSpan(0, t * dim);
         for (int i = 0; i < t; i++)
         {
@@ -261,7 +264,7 @@ public sealed unsafe class Model : IDisposable
             }
         }
 
-        mark = ForwardProfile.Add(ForwardProfile.Stage.Embed, mark);
+        mark = Profile.Add(ForwardProfile.Stage.Embed, mark);
         var pass = new ForwardPass(this, scratch, sequences, t, mark);
         for (int l = 0; l < _layers.Length; l++)
         {
@@ -298,6 +301,6 @@ public sealed unsafe class Model : IDisposable
             sequence.Cache.Commit(sequence.Position + sequence.Count);
         }
 
-        ForwardProfile.Add(ForwardProfile.Stage.Head, mark);
+        Profile.Add(ForwardProfile.Stage.Head, mark);
     }
 }
