@@ -27,6 +27,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
     // Rows gathered at once by sparse-V before a codec accumulation.
     private const int GatherRows = 64;
 
+    // Attention scratch: per worker of the pool (freed with it) and, for the calling thread, this cache's own.
     [ThreadStatic]
     private static float[]? t_floats;
 
@@ -38,6 +39,11 @@ internal sealed unsafe class CompressedKvCache : IKvCache
 
     [ThreadStatic]
     private static Half[]? t_halves;
+
+    private float[]? _floats;
+    private byte[]? _bytes;
+    private float[]? _group;
+    private Half[]? _halves;
 
     private readonly KvRowCodec[] _keyCodecs;
     private readonly KvRowCodec[] _valueCodecs;
@@ -387,41 +393,14 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         }
     }
 
-    private static float[] Floats(int length)
-    {
-        float[]? s = t_floats;
-        if (s is null || s.Length < length)
-        {
-            s = new float[Math.Max(length, 8192)];
-            t_floats = s;
-        }
+    private float[] Floats(int length) =>
+        Scratch.Grow(ref WorkerPool.OnWorkerThread ? ref t_floats : ref _floats, length, 8192);
 
-        return s;
-    }
+    private byte[] Bytes(int length) =>
+        Scratch.Grow(ref WorkerPool.OnWorkerThread ? ref t_bytes : ref _bytes, length, 4096);
 
-    private static byte[] Bytes(int length)
-    {
-        byte[]? s = t_bytes;
-        if (s is null || s.Length < length)
-        {
-            s = new byte[Math.Max(length, 4096)];
-            t_bytes = s;
-        }
-
-        return s;
-    }
-
-    private static Half[] Halves(int length)
-    {
-        Half[]? s = t_halves;
-        if (s is null || s.Length < length)
-        {
-            s = new Half[Math.Max(length, 256)];
-            t_halves = s;
-        }
-
-        return s;
-    }
+    private Half[] Halves(int length) =>
+        Scratch.Grow(ref WorkerPool.OnWorkerThread ? ref t_halves : ref _halves, length, 256);
 
     // Rotates x by −angle(position): the transpose of RoPE at that position, so ⟨RoPE_p(k), q⟩ = ⟨k, RoPE_p⁻¹(q)⟩.
     private void InverseRope(ReadOnlySpan<float> x, int position, Span<float> y)
@@ -481,13 +460,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
         }
 
         int pl = kc.PreparedLength, dk = l.KeyLength;
-        float[]? buffer = t_group;
-        int needed = (g * pl) + (g * compressed);
-        if (buffer is null || buffer.Length < needed)
-        {
-            buffer = new float[Math.Max(needed, 8192)];
-            t_group = buffer;
-        }
+        float[] buffer = Scratch.Grow(ref WorkerPool.OnWorkerThread ? ref t_group : ref _group, (g * pl) + (g * compressed), 8192);
 
         Span<float> prepared = buffer.AsSpan(0, g * pl);
         Span<float> scores = buffer.AsSpan(g * pl, g * compressed);
@@ -643,7 +616,7 @@ internal sealed unsafe class CompressedKvCache : IKvCache
     }
 
     // Sparse V: only rows with weight ≥ threshold, gathered in small groups so the codec kernel still runs on batches.
-    private static float AccumulateSparse(KvRowCodec vc, ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> gathered, Span<float> acc, float threshold)
+    private float AccumulateSparse(KvRowCodec vc, ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> gathered, Span<float> acc, float threshold)
     {
         float kept = 0;
         int cb = vc.CodeBytes;

@@ -22,8 +22,11 @@ internal sealed unsafe class F16KvCache : IKvCache
     // Tokens of a batch that share one conversion of each key/value block (with all query heads of a KV head).
     private const int TileTokens = 16;
 
+    // Attention scratch: per worker of the pool (freed with it) and, for the calling thread, this cache's own.
     [ThreadStatic]
     private static float[]? t_scratch;
+
+    private float[]? _scratch;
 
     private readonly Half[][] _keys;
     private readonly Half[][] _values;
@@ -127,14 +130,14 @@ internal sealed unsafe class F16KvCache : IKvCache
         {
             if (Mode == AttentionMode.Flash)
             {
-                var tiled = new FlashTileJob { Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
+                var tiled = new FlashTileJob { Cache = this, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
                 int items = l.KvHeads * ((count + TileTokens - 1) / TileTokens);
                 WorkerPool.RunOrInline(pool, ref tiled, items);
 
                 return;
             }
 
-            var job = new AttentionJob { Mode = Mode, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
+            var job = new AttentionJob { Cache = this, Mode = Mode, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
             WorkerPool.RunOrInline(pool, ref job, count * l.Heads);
         }
     }
@@ -183,15 +186,9 @@ internal sealed unsafe class F16KvCache : IKvCache
     {
     }
 
-    private static float* Scratch(int floats)
+    private float* Scratch(int floats)
     {
-        float[]? s = t_scratch;
-        if (s is null || s.Length < floats)
-        {
-            s = GC.AllocateUninitializedArray<float>(Math.Max(floats, 4096), pinned: true);
-            t_scratch = s;
-        }
-
+        float[] s = Threading.Scratch.GrowPinned(ref WorkerPool.OnWorkerThread ? ref t_scratch : ref _scratch, floats, 4096);
         return (float*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(s));
     }
 
@@ -313,6 +310,7 @@ internal sealed unsafe class F16KvCache : IKvCache
     /// </summary>
     private struct FlashTileJob : IParallelJob
     {
+        public F16KvCache Cache;
         public KvCacheLayout Layout;
         public LayerAttention Attention;
         public int Rows;
@@ -335,7 +333,7 @@ internal sealed unsafe class F16KvCache : IKvCache
             int nq = (t1 - t0) * group;
 
             // scratch: queries (nq·dk) | accumulators (nq·dv) | max (nq) | sum (nq) | key block | value block
-            float* q = Scratch((nq * (dk + dv + 2)) + (BlockRows * (dk + dv)) + 16);
+            float* q = Cache.Scratch((nq * (dk + dv + 2)) + (BlockRows * (dk + dv)) + 16);
             float* acc = q + (nq * dk);
             float* maxima = acc + (nq * dv);
             float* sums = maxima + nq;
@@ -406,6 +404,7 @@ internal sealed unsafe class F16KvCache : IKvCache
 
     private struct AttentionJob : IParallelJob
     {
+        public F16KvCache Cache;
         public AttentionMode Mode;
         public KvCacheLayout Layout;
         public LayerAttention Attention;
@@ -431,7 +430,7 @@ internal sealed unsafe class F16KvCache : IKvCache
 
             // scratch: query (dk) | scores (n) | block of converted rows (BlockRows × max(dk, dv))
             int maxD = Math.Max(dk, dv);
-            float* q = Scratch(dk + n + (BlockRows * maxD) + (2 * dv) + 16);
+            float* q = Cache.Scratch(dk + n + (BlockRows * maxD) + (2 * dv) + 16);
             float* scores = q + dk;
             float* block = scores + n;
 

@@ -20,6 +20,9 @@ internal sealed unsafe class WorkerPool : IDisposable
     [ThreadStatic]
     private static bool t_insideJob;
 
+    [ThreadStatic]
+    private static bool t_isWorker;
+
     private readonly Thread[] _workers;
     private readonly object _runLock = new();
     private readonly object _sleepLock = new();
@@ -74,6 +77,13 @@ internal sealed unsafe class WorkerPool : IDisposable
             _workers[i].Start();
         }
     }
+
+    /// <summary>
+    /// Whether the current thread is a dedicated worker of a pool. Scratch a worker keeps in a <c>[ThreadStatic]</c>
+    /// belongs to that worker and is freed with it when its pool is disposed; any other thread (a caller, often a
+    /// thread-pool thread that lives on) keeps its scratch in the object it works for (<see cref="Scratch"/>).
+    /// </summary>
+    public static bool OnWorkerThread => t_isWorker;
 
     /// <summary>Threads that run a job, the caller included.</summary>
     public int ThreadCount { get; }
@@ -240,6 +250,7 @@ internal sealed unsafe class WorkerPool : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void WorkerLoop(long seen)
     {
+        t_isWorker = true;
         t_insideJob = true;
         while (true)
         {
