@@ -11,7 +11,7 @@ using Tq.Core.Models;
 namespace Tq.Cli.Commands;
 
 /// <summary>
-/// <c>tq bench -m model.gguf -p 128,512 -n 64 -d 0,4096 --cache f16,tq</c>: llama-bench's tests. <c>ppN</c> evaluates N
+/// <c>tq bench -m model.gguf -p 128,512 -n 64 -d 0,4096 -np 1,4 --cache f16,tq</c>: llama-bench's tests (and <c>-np</c>: several sequences decoding at once). <c>ppN</c> evaluates N
 /// tokens as one prompt; <c>tgN</c> decodes N tokens one at a time; <c>@ dD</c> runs either after D tokens already in the
 /// cache (filled once, untimed; each repetition truncates back to D). Every list is a comma list and every combination
 /// runs. Each test warms up (at least 2 s, so the JIT reaches optimized code), then <c>-r</c> times; the figures are
@@ -28,11 +28,12 @@ internal static class BenchCommand
         var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt tokens of the pp tests, a comma list (0: skip).", DefaultValueFactory = _ => "128" };
         var gen = new Option<string>("--n-gen", "-n") { Description = "Generated tokens of the tg tests, a comma list (0: skip).", DefaultValueFactory = _ => "64" };
         var depth = new Option<string>("--n-depth", "-d") { Description = "Tokens already in the cache before each test, a comma list.", DefaultValueFactory = _ => "0" };
+        var parallel = new Option<string>("--parallel", "-np") { Description = "Sequences decoding at once in the tg tests (continuous batching on the scheduler; t/s is their sum), a comma list.", DefaultValueFactory = _ => "1" };
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Print JSON (llama-bench field names) instead of a table." };
         var command = new Command("bench", "Prefill (ppN) and decode (tgN) speed at chosen depths, as llama-bench measures them.");
-        foreach (Option o in new Option[] { model, prompt, gen, depth, reps, threads, json })
+        foreach (Option o in new Option[] { model, prompt, gen, depth, parallel, reps, threads, json })
         {
             command.Options.Add(o);
         }
@@ -42,14 +43,14 @@ internal static class BenchCommand
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
             parse.GetValue(model)!.FullName, ParseList(parse.GetValue(prompt)!, "-p"), ParseList(parse.GetValue(gen)!, "-n"),
-            ParseList(parse.GetValue(depth)!, "-d"), parse.GetValue(reps), parse.GetValue(threads), parse.GetValue(json),
+            ParseList(parse.GetValue(depth)!, "-d"), ParseList(parse.GetValue(parallel)!, "-np"), parse.GetValue(reps), parse.GetValue(threads), parse.GetValue(json),
             cache.ReadAll(parse), cancellationToken))));
         return command;
     }
 
     private sealed record Result(string Test, KvCacheOptions Cache, int Depth, double[] Samples, double Cpu, long WeightBytesPerToken, long KvBytesPerToken);
 
-    private static int Run(string modelPath, int[] prompts, int[] gens, int[] depths, int repetitions, int threads, bool json, IReadOnlyList<KvCacheOptions> caches, CancellationToken cancellationToken)
+    private static int Run(string modelPath, int[] prompts, int[] gens, int[] depths, int[] parallels, int repetitions, int threads, bool json, IReadOnlyList<KvCacheOptions> caches, CancellationToken cancellationToken)
     {
         if (repetitions <= 0)
         {
@@ -67,13 +68,26 @@ internal static class BenchCommand
         double bandwidth = MemoryBandwidth.Measure(model.Threads);
         long weightBytes = DecodeWeightBytes(model);
         var random = new Random(1234);
+        if (parallels.Any(p => p <= 0))
+        {
+            throw new ArgumentException("--parallel (-np) takes sequence counts of at least 1.");
+        }
+
         var results = new List<Result>();
         foreach (KvCacheOptions cache in caches)
         {
-            using Session session = model.CreateSession(new SessionOptions { ContextLength = context, BatchSize = Math.Clamp(prompts.Max(), 64, 512), KvCache = cache });
+            var options = new SessionOptions { ContextLength = context, BatchSize = Math.Clamp(prompts.Max(), 64, 512), KvCache = cache };
+            using Session session = model.CreateSession(options);
+            Session[] others = [.. Enumerable.Range(1, parallels.Max() - 1).Select(_ => model.CreateSession(options))];
+            using var disposeOthers = new CompositeDisposable(others);
             foreach (int d in depths)
             {
                 FillTo(session, d, model, random, cancellationToken);
+                foreach (Session other in others)
+                {
+                    FillTo(other, d, model, random, cancellationToken);
+                }
+
                 string at = d > 0 ? string.Create(CultureInfo.InvariantCulture, $" @ d{d}") : string.Empty;
                 foreach (int p in prompts.Where(p => p > 0))
                 {
@@ -95,6 +109,32 @@ internal static class BenchCommand
 
                 foreach (int n in gens.Where(n => n > 0))
                 {
+                    foreach (int np in parallels.Where(np => np > 1))
+                    {
+                        // np sequences decode n tokens each through the scheduler, which batches their steps.
+                        Session[] group = [session, .. others[..(np - 1)]];
+                        long passes = model.Scheduler.Steps, batched = model.Scheduler.Tokens;
+                        (double[] parallelSamples, double parallelCpu) = Measure(n * np, repetitions, () =>
+                        {
+                            foreach (Session s in group)
+                            {
+                                s.Truncate(d);
+                            }
+
+                            long start = Stopwatch.GetTimestamp();
+                            Task.WhenAll(group.Select((s, i) => DecodeAsync(s, n, new Random(i), model, cancellationToken))).GetAwaiter().GetResult();
+                            return n * np / Stopwatch.GetElapsedTime(start).TotalSeconds;
+                        });
+                        results.Add(new Result(string.Create(CultureInfo.InvariantCulture, $"tg{n}{at} ×{np}"), cache, d, parallelSamples, parallelCpu, 0, 0));
+                        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                            $"tq: tg{n}{at} ×{np}: {(double)(model.Scheduler.Tokens - batched) / Math.Max(1, model.Scheduler.Steps - passes):F2} sequences per forward pass on average"));
+                    }
+
+                    if (!parallels.Contains(1))
+                    {
+                        continue;
+                    }
+
                     if (model.Profile.Enabled)
                     {
                         model.Profile.Reset();
@@ -182,6 +222,27 @@ internal static class BenchCommand
         long total = model.File.Tensors.Sum(t => t.ByteSize);
         bool tied = !model.File.TryGetTensor("output.weight", out _);
         return !tied && model.File.TryGetTensor("token_embd.weight", out GgufTensorInfo? embedding) ? total - embedding.ByteSize : total;
+    }
+
+    private static async Task DecodeAsync(Session session, int n, Random random, Model model, CancellationToken cancellationToken)
+    {
+        int token = Math.Max(model.BosTokenId, 0);
+        for (int i = 0; i < n; i++)
+        {
+            await session.AppendAsync(token, cancellationToken).ConfigureAwait(false);
+            token = random.Next(model.VocabularySize);
+        }
+    }
+
+    private sealed class CompositeDisposable(IEnumerable<IDisposable> items) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (IDisposable item in items)
+            {
+                item.Dispose();
+            }
+        }
     }
 
     private static void FillTo(Session session, int depth, Model model, Random random, CancellationToken cancellationToken)

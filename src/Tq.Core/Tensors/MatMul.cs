@@ -231,7 +231,19 @@ internal static unsafe class MatMul
                 GgmlType type = w->Type;
                 int cols = w->Cols;
                 int g = start;
-                if (QuantDot.HasRows4Kernel(type, Path))
+                if (Tokens > 1 && QuantDot.HasTokens4Kernel(type, Path))
+                {
+                    // Several sequences' decode rows: each weight row is unpacked once for four activation rows.
+                    for (; g < end; g++)
+                    {
+                        byte* row = w->Row(g - offset);
+                        for (int t = 0; t < Tokens; t += 4)
+                        {
+                            QuantDot.DotTokens4(type, row, X + ((long)t * XRowBytes), XRowBytes, Math.Min(4, Tokens - t), cols, Y + ((long)t * TotalRows) + g, TotalRows);
+                        }
+                    }
+                }
+                else if (QuantDot.HasRows4Kernel(type, Path))
                 {
                     // Four rows at a time: the decode kernels that stream weights at memory speed.
                     for (; g + 4 <= end; g += 4)

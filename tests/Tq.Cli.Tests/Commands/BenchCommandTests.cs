@@ -67,7 +67,21 @@ public sealed class BenchCommandTests
         Assert.True(deep > shallow, $"KV bytes read per token: {deep} at depth 32, {shallow} at depth 0");
     }
 
+    [Fact]
+    public void Bench_Parallel_DecodesSeveralSequencesThroughTheScheduler()
+    {
+        CliResult result = TqProcess.Run("bench", "-m", TestPaths.Model("stories260K.gguf"), "-p", "0", "-n", "4", "-np", "1,3", "-r", "1", "--json");
+
+        CliAssert.Succeeded(result);
+        using JsonDocument json = JsonDocument.Parse(result.StdOut);
+        JsonElement[] entries = [.. json.RootElement.EnumerateArray()];
+        Assert.Equal(["tg4 ×3", "tg4"], entries.Select(e => e.GetProperty("test").GetString()));
+        Assert.All(entries, e => Assert.True(e.GetProperty("avg_ts").GetDouble() > 0));
+        Assert.Matches(@"tq: tg4 ×3: [0-9.]+ sequences per forward pass on average", result.StdErr);
+    }
+
     [Theory]
+    [InlineData("-np", "0", "--parallel (-np) takes sequence counts of at least 1.")]
     [InlineData("-d", "0,x", "-d takes a comma list of non-negative whole numbers; 'x' is not one.")]
     [InlineData("-p", "-4", "-p takes a comma list of non-negative whole numbers; '-4' is not one.")]
     public void Bench_BadList_ExitsOneNamingIt(string option, string value, string message)

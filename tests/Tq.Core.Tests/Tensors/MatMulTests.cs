@@ -15,27 +15,36 @@ public sealed unsafe class MatMulTests : IDisposable
     [MemberData(nameof(Types))]
     public void Multiply_DecodeRows_EqualTheSingleRowDotExactly(GgmlType type)
     {
-        // The decode kernels take rows four at a time (QuantDot.Rows4.cs): a row's sum must not depend on whether it
-        // fell in a group of four or in the remainder, or on the matrix it was stacked with.
+        // The decode kernels take rows four at a time (QuantDot.Rows4.cs), and several sequences' decode rows four
+        // activation rows at a time (QuantDot.Tokens4.cs): a row's sum must not depend on whether it fell in a group of
+        // four or in the remainder, on the matrix it was stacked with, or on the other sequences of the pass.
         var random = new Random(900 + (int)type);
         int block = GgmlTypeInfo.BlockSize(type);
         int cols = block == 1 ? 2048 + 16 + 3 : 8 * block;
         const int rows = 37;
         byte[] w = GgmlReference.RandomRow(type, rows * cols, random);
         long rowBytes = GgmlTypeInfo.RowSize(type, cols);
-        float[] x = GgmlReference.RandomFloats(cols, random);
-        byte[] prepared = QuantDotTests.Prepare(type, x, out _);
-        fixed (byte* pw = w)
-        fixed (byte* pa = prepared)
+        foreach (int tokens in (int[])[1, 2, 3, 6])
         {
-            var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
-            foreach (SimdPath path in SimdPaths.Supported)
+            float[] x = GgmlReference.RandomFloats(tokens * cols, random);
+            byte[][] prepared = [.. Enumerable.Range(0, tokens).Select(t => QuantDotTests.Prepare(type, x[(t * cols)..((t + 1) * cols)], out _))];
+            fixed (byte* pw = w)
             {
-                float[] y = new float[rows];
-                MatMul.Multiply(matrix, x, y, 1, _pool, path, forceTiled: false);
-                for (int r = 0; r < rows; r++)
+                var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
+                foreach (SimdPath path in SimdPaths.Supported)
                 {
-                    Assert.Equal(QuantDot.Dot(type, pw + (r * rowBytes), pa, cols, path), y[r]);
+                    float[] y = new float[tokens * rows];
+                    MatMul.Multiply(matrix, x, y, tokens, _pool, path, forceTiled: false);
+                    for (int t = 0; t < tokens; t++)
+                    {
+                        fixed (byte* pa = prepared[t])
+                        {
+                            for (int r = 0; r < rows; r++)
+                            {
+                                Assert.Equal(QuantDot.Dot(type, pw + (r * rowBytes), pa, cols, path), y[(t * rows) + r]);
+                            }
+                        }
+                    }
                 }
             }
         }
