@@ -19,16 +19,15 @@ internal static unsafe partial class QuantDot
 
     /// <summary>
     /// y[t·<paramref name="yStride"/>] = row · activation row t for t &lt; <paramref name="tokens"/> (1 to 4), the
-    /// activation rows <paramref name="aStride"/> bytes apart.
+    /// activation rows <paramref name="aStride"/> bytes apart (only the first <paramref name="tokens"/> are read).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void DotTokens4(GgmlType type, byte* w, byte* a, long aStride, int tokens, int cols, float* y, long yStride)
     {
-        // Fewer than four rows: the last one is repeated and its extra results dropped.
-        byte* a0 = a, a1 = tokens > 1 ? a + aStride : a0, a2 = tokens > 2 ? a + (2 * aStride) : a1, a3 = tokens > 3 ? a + (3 * aStride) : a2;
+        byte* a0 = a, a1 = a + aStride, a2 = a + (2 * aStride), a3 = a + (3 * aStride);
         Sums4 sums = type == GgmlType.Q6_K
-            ? DotQ6KTokens4(w, a0, a1, a2, a3, cols / 256)
-            : DotQ45KTokens4(w, a0, a1, a2, a3, cols / 256, type == GgmlType.Q5_K);
+            ? DotQ6KTokens4(w, a0, a1, a2, a3, tokens, cols / 256)
+            : DotQ45KTokens4(w, a0, a1, a2, a3, tokens, cols / 256, type == GgmlType.Q5_K);
         y[0] = sums.X;
         if (tokens > 1)
         {
@@ -52,7 +51,8 @@ internal static unsafe partial class QuantDot
     }
 
     // DotQ45K512 for four activation rows at once.
-    private static Sums4 DotQ45KTokens4(byte* w, byte* a0, byte* a1, byte* a2, byte* a3, int blocks, bool fiveBit)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Sums4 DotQ45KTokens4(byte* w, byte* a0, byte* a1, byte* a2, byte* a3, int tokens, int blocks, bool fiveBit)
     {
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         Vector256<float> min0 = default, min1 = default, min2 = default, min3 = default;
@@ -94,15 +94,29 @@ internal static unsafe partial class QuantDot
             Vector512<byte> q2 = Unpack(qs, qh, low, one, 2, fiveBit);
             Vector512<byte> q3 = Unpack(qs, qh, low, one, 3, fiveBit);
 
-            float ad0 = *(float*)(a0 + o), ad1 = *(float*)(a1 + o), ad2 = *(float*)(a2 + o), ad3 = *(float*)(a3 + o);
+            float ad0 = *(float*)(a0 + o);
             min0 = Vector256.FusedMultiplyAdd(TokenMins(a0 + o, minsPaired), Vector256.Create(ad0 * dminw), min0);
-            min1 = Vector256.FusedMultiplyAdd(TokenMins(a1 + o, minsPaired), Vector256.Create(ad1 * dminw), min1);
-            min2 = Vector256.FusedMultiplyAdd(TokenMins(a2 + o, minsPaired), Vector256.Create(ad2 * dminw), min2);
-            min3 = Vector256.FusedMultiplyAdd(TokenMins(a3 + o, minsPaired), Vector256.Create(ad3 * dminw), min3);
             acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a0 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad0 * dw), acc0);
-            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a1 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad1 * dw), acc1);
-            acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a2 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad2 * dw), acc2);
-            acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a3 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad3 * dw), acc3);
+            if (tokens > 1)
+            {
+                float ad1 = *(float*)(a1 + o);
+                min1 = Vector256.FusedMultiplyAdd(TokenMins(a1 + o, minsPaired), Vector256.Create(ad1 * dminw), min1);
+                acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a1 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad1 * dw), acc1);
+            }
+
+            if (tokens > 2)
+            {
+                float ad2 = *(float*)(a2 + o);
+                min2 = Vector256.FusedMultiplyAdd(TokenMins(a2 + o, minsPaired), Vector256.Create(ad2 * dminw), min2);
+                acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a2 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad2 * dw), acc2);
+            }
+
+            if (tokens > 3)
+            {
+                float ad3 = *(float*)(a3 + o);
+                min3 = Vector256.FusedMultiplyAdd(TokenMins(a3 + o, minsPaired), Vector256.Create(ad3 * dminw), min3);
+                acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a3 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(ad3 * dw), acc3);
+            }
         }
 
         return new Sums4
@@ -115,7 +129,8 @@ internal static unsafe partial class QuantDot
     }
 
     // DotQ6K512 for four activation rows at once.
-    private static Sums4 DotQ6KTokens4(byte* w, byte* a0, byte* a1, byte* a2, byte* a3, int blocks)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Sums4 DotQ6KTokens4(byte* w, byte* a0, byte* a1, byte* a2, byte* a3, int tokens, int blocks)
     {
         Vector512<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
         Vector256<float> off0 = default, off1 = default, off2 = default, off3 = default;
@@ -157,15 +172,29 @@ internal static unsafe partial class QuantDot
             }
 
             // Per activation row, DotQ6K512's order: d, the +32 offset term, the Σ over chunks, the scale.
-            float d0 = *(float*)(a0 + o) * dw, d1 = *(float*)(a1 + o) * dw, d2 = *(float*)(a2 + o) * dw, d3 = *(float*)(a3 + o) * dw;
+            float d0 = *(float*)(a0 + o) * dw;
             off0 = Vector256.FusedMultiplyAdd(Q6KOffset(a0 + o, scales), Vector256.Create(32 * d0), off0);
-            off1 = Vector256.FusedMultiplyAdd(Q6KOffset(a1 + o, scales), Vector256.Create(32 * d1), off1);
-            off2 = Vector256.FusedMultiplyAdd(Q6KOffset(a2 + o, scales), Vector256.Create(32 * d2), off2);
-            off3 = Vector256.FusedMultiplyAdd(Q6KOffset(a3 + o, scales), Vector256.Create(32 * d3), off3);
             acc0 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a0 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d0), acc0);
-            acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a1 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d1), acc1);
-            acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a2 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d2), acc2);
-            acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a3 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d3), acc3);
+            if (tokens > 1)
+            {
+                float d1 = *(float*)(a1 + o) * dw;
+                off1 = Vector256.FusedMultiplyAdd(Q6KOffset(a1 + o, scales), Vector256.Create(32 * d1), off1);
+                acc1 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a1 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d1), acc1);
+            }
+
+            if (tokens > 2)
+            {
+                float d2 = *(float*)(a2 + o) * dw;
+                off2 = Vector256.FusedMultiplyAdd(Q6KOffset(a2 + o, scales), Vector256.Create(32 * d2), off2);
+                acc2 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a2 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d2), acc2);
+            }
+
+            if (tokens > 3)
+            {
+                float d3 = *(float*)(a3 + o) * dw;
+                off3 = Vector256.FusedMultiplyAdd(Q6KOffset(a3 + o, scales), Vector256.Create(32 * d3), off3);
+                acc3 = Vector512.FusedMultiplyAdd(Vector512.ConvertToSingle(TokenSum((sbyte*)(a3 + o + 4), q0, q1, q2, q3, sc0, sc1, sc2, sc3)), Vector512.Create(d3), acc3);
+            }
         }
 
         return new Sums4
