@@ -1,3 +1,4 @@
+using Tq.Testing;
 using Tq.Core.Tensors;
 using Tq.Core.Threading;
 
@@ -210,13 +211,8 @@ public sealed unsafe class MatMulTests : IDisposable
         {
             var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
             MatMul.Multiply(matrix, x, y, tokens, _pool);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 10; i++)
-            {
-                MatMul.Multiply(matrix, x, y, tokens, _pool);
-            }
-
-            Assert.Equal(before, GC.GetAllocatedBytesForCurrentThread());
+            WeightMatrix* m = &matrix;
+            Assert.Equal(0, SteadyState.AllocatedBytes(() => MatMul.Multiply(*m, x, y, tokens, _pool)));
         }
     }
 
