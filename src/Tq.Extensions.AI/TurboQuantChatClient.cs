@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Logging;
+using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Tokenization;
 
@@ -100,6 +101,28 @@ public sealed class TurboQuantChatClient : IChatClient
         var options = new TurboQuantChatOptions { ModelPath = modelPath };
         configure?.Invoke(options);
         return new TurboQuantChatClient(options);
+    }
+
+    /// <summary>
+    /// The prompt tokens a request with <paramref name="messages"/> and <paramref name="options"/> would evaluate: the
+    /// chat template, tool declarations and JSON-schema instructions included, counted even past the context length
+    /// (for budgeting a conversation before sending it). Loads the model if it is not loaded.
+    /// </summary>
+    /// <param name="messages">The conversation.</param>
+    /// <param name="options">The request options (tools, response format, instructions); optional.</param>
+    /// <returns>The number of prompt tokens.</returns>
+    /// <exception cref="ArgumentException">The messages or options are invalid (as a request with them would be).</exception>
+    public int CountPromptTokens(IEnumerable<ChatMessage> messages, ChatOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        try
+        {
+            return GenerationRequest.Create(Engine, this, messages, options).Prompt.Length;
+        }
+        catch (ContextOverflowException e) when (e.Requested > 0)
+        {
+            return e.Requested;
+        }
     }
 
     /// <inheritdoc />

@@ -14,7 +14,7 @@ namespace Tq.Extensions.AI;
 /// cache at full context (its exact size, from the GGUF header) plus the model file must fit in the available memory and
 /// in <see cref="TurboQuantChatOptions.MaxKvCacheBytes"/>.
 /// </summary>
-public sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQuantChatOptions>
+internal sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQuantChatOptions>
 {
     private readonly Func<long> _availableMemory;
 

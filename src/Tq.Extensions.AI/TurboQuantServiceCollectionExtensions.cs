@@ -66,6 +66,35 @@ public static class TurboQuantServiceCollectionExtensions
         return AddCore(services, serviceKey, builder => Bind(builder, configuration, configure));
     }
 
+    /// <summary>
+    /// Registers the <see cref="TurboQuantChatOptions"/> named <paramref name="optionsName"/> as <c>AddTurboQuantChat</c>
+    /// does: validated when the host starts (every problem in one message), the shared
+    /// <see cref="TurboQuantEngineRegistry"/>, and the loading at host start of the registry's engine for these options
+    /// when they set <see cref="TurboQuantChatOptions.EagerLoad"/>. For integrations that register their own services
+    /// over the engine (the Semantic Kernel connector does); get the engine with
+    /// <see cref="TurboQuantEngineRegistry.GetOrCreate"/>.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="optionsName">The name of the options (use a prefix of your own so they never merge with another registration's).</param>
+    /// <returns>The options builder, to set (<c>Configure</c>) or bind (<c>Bind</c>) the options.</returns>
+    public static OptionsBuilder<TurboQuantChatOptions> AddTurboQuantEngine(this IServiceCollection services, string optionsName)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(optionsName);
+        OptionsBuilder<TurboQuantChatOptions> options = services.AddOptions<TurboQuantChatOptions>(optionsName);
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurboQuantChatOptions>, TurboQuantChatOptionsValidator>());
+        services.TryAddSingleton<TurboQuantEngineRegistry>();
+        services.AddSingleton<IHostedService>(sp => new TurboQuantEngineLoader(
+            () => sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(optionsName),
+            () => CreateEngine(sp, optionsName)));
+        return options;
+    }
+
+    private static TurboQuantEngine CreateEngine(IServiceProvider sp, string name) =>
+        sp.GetRequiredService<TurboQuantEngineRegistry>().GetOrCreate(
+            sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name), sp.GetService<ILoggerFactory>());
+
     private static void Bind(OptionsBuilder<TurboQuantChatOptions> builder, IConfiguration configuration, Action<TurboQuantChatOptions>? configure)
     {
         builder.Bind(configuration);
@@ -77,31 +106,16 @@ public static class TurboQuantServiceCollectionExtensions
 
     private static ChatClientBuilder AddCore(IServiceCollection services, object? serviceKey, Action<OptionsBuilder<TurboQuantChatOptions>> configureOptions)
     {
+        // The engine comes from the registry, so a Semantic Kernel registration of the same model and settings shares it.
         string name = serviceKey?.ToString() ?? Options.Options.DefaultName;
-        OptionsBuilder<TurboQuantChatOptions> options = services.AddOptions<TurboQuantChatOptions>(name);
-        configureOptions(options);
-        options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurboQuantChatOptions>, TurboQuantChatOptionsValidator>());
-
-        // Through the registry, so a Semantic Kernel registration of the same model and settings shares the engine.
-        services.TryAddSingleton<TurboQuantEngineRegistry>();
-        static TurboQuantEngine CreateEngine(IServiceProvider sp, string name) =>
-            sp.GetRequiredService<TurboQuantEngineRegistry>().GetOrCreate(
-                sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name), sp.GetService<ILoggerFactory>());
-
+        configureOptions(services.AddTurboQuantEngine(name));
         if (serviceKey is null)
         {
             services.TryAddSingleton(sp => CreateEngine(sp, name));
-            services.AddSingleton<IHostedService>(sp => new TurboQuantEngineLoader(
-                () => sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name),
-                sp.GetRequiredService<TurboQuantEngine>));
             return services.AddChatClient(sp => new TurboQuantChatClient(sp.GetRequiredService<TurboQuantEngine>()));
         }
 
         services.TryAddKeyedSingleton(serviceKey, (sp, _) => CreateEngine(sp, name));
-        services.AddSingleton<IHostedService>(sp => new TurboQuantEngineLoader(
-            () => sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name),
-            () => sp.GetRequiredKeyedService<TurboQuantEngine>(serviceKey)));
         return services.AddKeyedChatClient(serviceKey, sp => new TurboQuantChatClient(sp.GetRequiredKeyedService<TurboQuantEngine>(serviceKey)));
     }
 }

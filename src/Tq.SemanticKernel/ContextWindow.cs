@@ -32,14 +32,7 @@ internal sealed class ContextWindow
 
         // The client is only consulted for ChatOptions.RawRepresentationFactory; over a shared engine it owns nothing.
         using var client = new TurboQuantChatClient(Engine);
-        try
-        {
-            return GenerationRequest.Create(Engine, client, messages, options).Prompt.Length;
-        }
-        catch (ContextOverflowException e) when (e.Requested > 0)
-        {
-            return e.Requested;
-        }
+        return client.CountPromptTokens(messages, options);
     }
 
     /// <summary>The most prompt tokens a request may have: the context less the answer's reserve.</summary>

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.SemanticKernel.ChatCompletion;
@@ -72,10 +70,7 @@ public static class TurboQuantKernelServiceCollectionExtensions
     {
         // Named apart from AddTurboQuantChat's options, so the two registrations never merge their settings.
         string name = OptionsNamePrefix + serviceId;
-        OptionsBuilder<TurboQuantChatOptions> options = services.AddOptions<TurboQuantChatOptions>(name);
-        configureOptions(options);
-        options.ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TurboQuantChatOptions>, TurboQuantChatOptionsValidator>());
+        configureOptions(services.AddTurboQuantEngine(name));
 
         OptionsBuilder<TurboQuantContextOptions> context = services.AddOptions<TurboQuantContextOptions>(name);
         if (configuration is not null)
@@ -88,7 +83,6 @@ public static class TurboQuantKernelServiceCollectionExtensions
             context.Configure(configureContext);
         }
 
-        services.TryAddSingleton<TurboQuantEngineRegistry>();
         services.AddKeyedSingleton(serviceId, (sp, _) =>
         {
             ILoggerFactory? loggerFactory = sp.GetService<ILoggerFactory>();
@@ -98,9 +92,6 @@ public static class TurboQuantKernelServiceCollectionExtensions
         });
         services.AddKeyedSingleton<IChatCompletionService>(serviceId, (sp, _) => sp.GetRequiredKeyedService<TurboQuantChatCompletionService>(serviceId));
         services.AddKeyedSingleton(serviceId, (sp, _) => sp.GetRequiredKeyedService<TurboQuantChatCompletionService>(serviceId).ChatClient);
-        services.AddSingleton<IHostedService>(sp => new TurboQuantEngineLoader(
-            () => sp.GetRequiredService<IOptionsMonitor<TurboQuantChatOptions>>().Get(name),
-            () => sp.GetRequiredKeyedService<TurboQuantChatCompletionService>(serviceId).Engine));
         return services;
     }
 }

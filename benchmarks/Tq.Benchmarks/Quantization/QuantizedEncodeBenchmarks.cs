@@ -1,4 +1,5 @@
 using BenchmarkDotNet.Attributes;
+using Tq.Core.Diagnostics;
 using Tq.Core.Quantization;
 
 namespace Tq.Benchmarks.Quantization;

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using Tq.Core.Diagnostics;
 using Tq.Core.Quantization;
 
 namespace Tq.Cli.Commands;

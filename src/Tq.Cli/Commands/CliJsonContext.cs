@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Tq.Core.Diagnostics;
 using Tq.Core.Quantization;
 
 namespace Tq.Cli.Commands;

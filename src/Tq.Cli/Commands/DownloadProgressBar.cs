@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Tq.Cli.Hub;
 using Tq.Core.Hub;
 
 namespace Tq.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Tq.Core.Diagnostics;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Tokenization;

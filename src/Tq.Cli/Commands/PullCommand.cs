@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using Tq.Cli.Hub;
 using Tq.Core.Hub;
 
 namespace Tq.Cli.Commands;

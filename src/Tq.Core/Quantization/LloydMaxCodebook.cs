@@ -12,7 +12,7 @@ namespace Tq.Core.Quantization;
 /// the density becomes cos^(d−2) θ (smooth even for d = 2); the first moment has the closed form
 /// (cos^(d−1) θₐ − cos^(d−1) θ_b)/(d − 1).
 /// </remarks>
-public sealed class LloydMaxCodebook
+internal sealed class LloydMaxCodebook
 {
     /// <summary>The smallest supported dimension.</summary>
     public const int MinDimension = 2;

@@ -20,7 +20,7 @@ namespace Tq.Core.Quantization;
 /// one FP16 norm. Instances are immutable and thread-safe; the batch methods allocate nothing.
 /// </para>
 /// </remarks>
-public sealed class TurboQuantMseQuantizer
+internal sealed class TurboQuantMseQuantizer
 {
     /// <summary>The seed used when none is given.</summary>
     public const ulong DefaultSeed = 0x5475_7262_6F51_7561UL;

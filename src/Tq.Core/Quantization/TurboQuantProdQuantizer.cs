@@ -16,7 +16,7 @@ namespace Tq.Core.Quantization;
 /// </para>
 /// <para>Storage per vector: (b − 1)·d code bits + d sign bits, plus two FP16 values (norm and residual norm).</para>
 /// </remarks>
-public sealed class TurboQuantProdQuantizer
+internal sealed class TurboQuantProdQuantizer
 {
     private const int Block = 256;
 

@@ -4,7 +4,7 @@ namespace Tq.Core.Tensors;
 /// Block geometry of each <see cref="GgmlType"/>: how many elements a block holds and how many bytes it takes,
 /// exactly as ggml's type traits define them. Used to size tensors and to validate tensor extents in GGUF files.
 /// </summary>
-public static class GgmlTypeInfo
+internal static class GgmlTypeInfo
 {
     /// <summary>Returns whether <paramref name="type"/> is a type id this library knows the layout of.</summary>
     public static bool IsKnown(GgmlType type) => TryGetLayout(type, out _, out _);

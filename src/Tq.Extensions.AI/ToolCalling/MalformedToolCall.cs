@@ -4,7 +4,7 @@ namespace Tq.Extensions.AI.ToolCalling;
 /// A tool call the model started but did not write correctly (invalid JSON, no function name, unterminated at the end
 /// of the output). The client can retry the generation a bounded number of times or report <see cref="Message"/>.
 /// </summary>
-public sealed class MalformedToolCall
+internal sealed class MalformedToolCall
 {
     /// <summary>Creates a description of a malformed call.</summary>
     /// <param name="rawText">The text of the call as the model wrote it, opener included.</param>

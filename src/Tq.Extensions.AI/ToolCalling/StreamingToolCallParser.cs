@@ -12,7 +12,7 @@ namespace Tq.Extensions.AI.ToolCalling;
 /// sequence of text and calls as <see cref="ToolCallParser.Parse(string, ToolCallFormat)"/>.
 /// </summary>
 /// <remarks>One instance parses one response; it is not thread-safe.</remarks>
-public sealed class StreamingToolCallParser
+internal sealed class StreamingToolCallParser
 {
     private const string HermesOpener = "<tool_call>";
     private const string HermesCloser = "</tool_call>";

@@ -7,7 +7,7 @@ namespace Tq.Extensions.AI.ToolCalling;
 /// What a tool-call parser found in (a piece of) generated text: the plain text and the calls, in the order the model
 /// wrote them, and the calls it could not parse.
 /// </summary>
-public sealed class ToolCallParseResult
+internal sealed class ToolCallParseResult
 {
     private static readonly AIContent[] s_noContents = [];
     private static readonly MalformedToolCall[] s_noErrors = [];

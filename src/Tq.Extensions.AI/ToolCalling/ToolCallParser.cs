@@ -1,7 +1,7 @@
 namespace Tq.Extensions.AI.ToolCalling;
 
 /// <summary>Parses a model's complete output into text and tool calls, and picks the tool-call syntax of a chat template.</summary>
-public static class ToolCallParser
+internal static class ToolCallParser
 {
     /// <summary>Separates the tool calls from the plain text of a complete output.</summary>
     /// <param name="text">The generated text, with special tokens such as <c>&lt;tool_call&gt;</c> rendered as text.</param>

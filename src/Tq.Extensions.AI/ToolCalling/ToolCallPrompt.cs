@@ -9,7 +9,7 @@ namespace Tq.Extensions.AI.ToolCalling;
 /// has no tool syntax: the tools are listed as JSON and the model is asked to answer with fenced
 /// <c>```tool_call</c> blocks, which <see cref="StreamingToolCallParser"/> recognises.
 /// </summary>
-public static class ToolCallPrompt
+internal static class ToolCallPrompt
 {
     /// <summary>Builds the instructions that describe <paramref name="tools"/> and the call syntax.</summary>
     /// <param name="tools">The tools offered to the model; only function declarations are described.</param>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Tq.Core.Diagnostics;
 using Tq.Core.Gguf;
 using Tq.Core.Inference;
 using Tq.Core.Models;

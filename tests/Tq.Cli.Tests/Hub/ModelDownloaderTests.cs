@@ -1,10 +1,11 @@
 using System.Net;
 using System.Security.Cryptography;
 using Tq.Core.Gguf;
+using Tq.Cli.Hub;
 using Tq.Core.Hub;
 using Tq.Testing;
 
-namespace Tq.Core.Tests.Hub;
+namespace Tq.Cli.Tests.Hub;
 
 /// <summary>Downloads the real stories260K.gguf from a loopback server that misbehaves in the ways the internet does.</summary>
 public sealed class ModelDownloaderTests : IAsyncLifetime, IDisposable

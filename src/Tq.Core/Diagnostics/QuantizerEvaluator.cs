@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using Tq.Core.Quantization;
 
-namespace Tq.Core.Quantization;
+namespace Tq.Core.Diagnostics;
 
 /// <summary>
 /// Measures a quantizer on synthetic data: NMSE = Σ‖x − x̂‖²/Σ‖x‖², SNR = −10·log₁₀ NMSE, mean cosine(x, x̂), and for

@@ -1,6 +1,7 @@
+using Tq.Core.Diagnostics;
 using Tq.Core.Quantization;
 
-namespace Tq.Core.Tests.Quantization;
+namespace Tq.Core.Tests.Diagnostics;
 
 public sealed class QuantizerEvaluatorTests
 {

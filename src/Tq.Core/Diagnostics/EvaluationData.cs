@@ -1,4 +1,4 @@
-namespace Tq.Core.Quantization;
+namespace Tq.Core.Diagnostics;
 
 /// <summary>Synthetic vector distributions for <see cref="QuantizerEvaluator"/>.</summary>
 internal enum EvaluationData

@@ -1,4 +1,4 @@
-namespace Tq.Core.Quantization;
+namespace Tq.Core.Diagnostics;
 
 /// <summary>Quality and speed figures of one quantizer configuration on one data set.</summary>
 internal sealed record QuantizerReport(

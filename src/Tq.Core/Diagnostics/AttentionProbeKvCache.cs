@@ -1,7 +1,8 @@
 using System.Numerics.Tensors;
+using Tq.Core.Cache;
 using Tq.Core.Threading;
 
-namespace Tq.Core.Cache;
+namespace Tq.Core.Diagnostics;
 
 /// <summary>
 /// Attention-fidelity probe: runs a candidate cache beside an F16 cache on the same keys, values and queries, passes

@@ -1,4 +1,4 @@
-namespace Tq.Core.Quantization;
+namespace Tq.Core.Diagnostics;
 
 /// <summary>The quantizer configurations <see cref="QuantizerEvaluator"/> measures.</summary>
 internal enum QuantizerVariant

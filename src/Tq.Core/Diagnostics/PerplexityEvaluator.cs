@@ -1,7 +1,8 @@
+using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Tokenization;
 
-namespace Tq.Core.Inference;
+namespace Tq.Core.Diagnostics;
 
 /// <summary>
 /// llama.cpp's <c>llama-perplexity</c> method: the token stream (with BOS when the vocabulary adds one) is cut into
@@ -10,7 +11,7 @@ namespace Tq.Core.Inference;
 /// the second half of each chunk is scored (every token from n_ctx/2 on predicts the next), so each scored token sees
 /// at least n_ctx/2 tokens.
 /// </summary>
-public static class PerplexityEvaluator
+internal static class PerplexityEvaluator
 {
     /// <summary>Runs the evaluation.</summary>
     /// <param name="model">The model.</param>

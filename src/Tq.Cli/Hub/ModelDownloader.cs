@@ -4,8 +4,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using Tq.Core.Gguf;
+using Tq.Core.Hub;
 
-namespace Tq.Core.Hub;
+namespace Tq.Cli.Hub;
 
 /// <summary>
 /// Downloads GGUF files into a <see cref="ModelStore"/>: into <c>file.gguf.partial</c> with HTTP Range resume (restarting
@@ -13,7 +14,7 @@ namespace Tq.Core.Hub;
 /// Cancellation or a connection lost after the retries leaves the partial file, so the next call resumes.
 /// </summary>
 /// <remarks>Two processes downloading the same file at the same time are not coordinated.</remarks>
-public sealed class ModelDownloader : IDisposable
+internal sealed class ModelDownloader : IDisposable
 {
     private const int MaxRedirects = 10;
     private const int BufferSize = 1 << 20;

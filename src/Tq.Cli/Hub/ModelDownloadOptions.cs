@@ -1,7 +1,9 @@
-namespace Tq.Core.Hub;
+using Tq.Core.Hub;
+
+namespace Tq.Cli.Hub;
 
 /// <summary>Options of <see cref="ModelDownloader.DownloadAsync(ModelReference, ModelDownloadOptions?, IProgress{ModelDownloadProgress}?, CancellationToken)"/>.</summary>
-public sealed class ModelDownloadOptions
+internal sealed class ModelDownloadOptions
 {
     /// <summary>
     /// The expected SHA-256 of the file (64 hex digits). When null, a SHA-256 the server states in <c>X-Linked-Etag</c>

@@ -1,10 +1,11 @@
+using Tq.Core.Diagnostics;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Tests.Engine;
 using Tq.Testing;
 using Xunit;
 
-namespace Tq.Core.Tests.Inference;
+namespace Tq.Core.Tests.Diagnostics;
 
 public sealed class PerplexityEvaluatorTests
 {

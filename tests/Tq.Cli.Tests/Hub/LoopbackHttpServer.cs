@@ -4,7 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Tq.Core.Tests.Hub;
+namespace Tq.Cli.Tests.Hub;
 
 /// <summary>
 /// A minimal HTTP/1.1 file server on 127.0.0.1 whose misbehaviours the tests choose: ignoring Range, closing the
