@@ -24,14 +24,17 @@ internal static class ChatCommand
         var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's).", DefaultValueFactory = _ => 0 };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
         var template = new Option<string?>("--chat-template") { Description = "A built-in template name or Jinja text instead of the model's." };
+        var json = new Option<bool>("--json") { Description = "Every answer is a JSON object (JSON mode)." };
+        var jsonSchema = new Option<string?>("--json-schema") { Description = "Every answer is JSON matching this JSON Schema (inline JSON text)." };
         var command = new Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.");
-        foreach (Option o in new Option[] { model, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template })
+        foreach (Option o in new Option[] { model, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template, json, jsonSchema })
         {
             command.Options.Add(o);
         }
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {
+            JsonOutput? output = JsonOutput.FromOptions(parse.GetValue(json), parse.GetValue(jsonSchema));
             var options = new TurboQuantChatOptions
             {
                 ModelPath = parse.GetValue(model),
@@ -45,14 +48,19 @@ internal static class ChatCommand
                 MaxOutputTokens = parse.GetValue(maxTokens),
                 MaxConcurrentSessions = 1,
             };
-            return RunAsync(options, parse.GetValue(system), Console.In, Console.Out, cancellationToken);
+            return RunAsync(options, parse.GetValue(system), output, Console.In, Console.Out, cancellationToken);
         }));
         return command;
     }
 
     /// <summary>Runs the chat loop over <paramref name="input"/> until <c>/exit</c> or the end of the input.</summary>
-    internal static async Task<int> RunAsync(TurboQuantChatOptions options, string? system, TextReader input, TextWriter output, CancellationToken cancellationToken)
+    internal static Task<int> RunAsync(TurboQuantChatOptions options, string? system, TextReader input, TextWriter output, CancellationToken cancellationToken) =>
+        RunAsync(options, system, null, input, output, cancellationToken);
+
+    /// <summary>Runs the chat loop; with <paramref name="json"/>, every answer goes through the JSON stage of the sampling chain.</summary>
+    internal static async Task<int> RunAsync(TurboQuantChatOptions options, string? system, JsonOutput? json, TextReader input, TextWriter output, CancellationToken cancellationToken)
     {
+        ChatOptions? chatOptions = json is null ? null : new ChatOptions { ResponseFormat = json.ResponseFormat };
         using var client = new TurboQuantChatClient(options);
         CliErrors.WarnIfBeyondTraining(options.ContextSize, client.Engine.Model.TrainedContextLength);
         bool interactive = !Console.IsInputRedirected && ReferenceEquals(input, Console.In);
@@ -94,7 +102,7 @@ internal static class ChatCommand
             history.Add(new ChatMessage(ChatRole.User, line));
             var updates = new List<ChatResponseUpdate>();
             long start = Stopwatch.GetTimestamp();
-            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(history, cancellationToken: cancellationToken).ConfigureAwait(false))
+            await foreach (ChatResponseUpdate update in client.GetStreamingResponseAsync(history, chatOptions, cancellationToken).ConfigureAwait(false))
             {
                 updates.Add(update);
                 output.Write(update.Text);

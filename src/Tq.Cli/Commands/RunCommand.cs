@@ -27,8 +27,10 @@ internal static class RunCommand
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
         var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's, at most 4096).", DefaultValueFactory = _ => 0 };
+        var json = new Option<bool>("--json") { Description = "Constrain the continuation to a JSON object (generation ends when it is complete)." };
+        var jsonSchema = new Option<string?>("--json-schema") { Description = "Constrain the continuation to JSON matching this JSON Schema (inline JSON text, as llama.cpp's --json-schema)." };
         var command = new Command("run", "Generate a continuation of a prompt, streamed to stdout.");
-        foreach (Option o in new Option[] { model, prompt, count, temp, topK, topP, minP, repeat, frequency, presence, seed, stop, threads, ctx })
+        foreach (Option o in new Option[] { model, prompt, count, temp, topK, topP, minP, repeat, frequency, presence, seed, stop, threads, ctx, json, jsonSchema })
         {
             command.Options.Add(o);
         }
@@ -46,13 +48,14 @@ internal static class RunCommand
                 PresencePenalty = parse.GetValue(presence),
                 Seed = parse.GetValue(seed),
             };
-            return Task.FromResult(Run(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(count), sampling,
+            JsonOutput? output = JsonOutput.FromOptions(parse.GetValue(json), parse.GetValue(jsonSchema));
+            return Task.FromResult(Run(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(count), sampling, output,
                 parse.GetValue(stop) ?? [], parse.GetValue(threads), parse.GetValue(ctx), cancellationToken));
         }));
         return command;
     }
 
-    private static int Run(string modelPath, string prompt, int count, SamplerOptions sampling, string[] stops, int threads, int ctx, CancellationToken cancellationToken)
+    private static int Run(string modelPath, string prompt, int count, SamplerOptions sampling, JsonOutput? json, string[] stops, int threads, int ctx, CancellationToken cancellationToken)
     {
         // Checked before anything is written: generation validates lazily, after the prompt is already on stdout.
         if (count < 0)
@@ -63,6 +66,12 @@ internal static class RunCommand
         var sampler = new Sampler(sampling);
         using Model model = Model.Load(modelPath, new ModelOptions { Threads = threads });
         Tokenizer tokenizer = Tokenizer.FromGguf(model.File);
+        if (json is not null)
+        {
+            // The same JSON stage of the sampling chain as the chat client's JSON mode.
+            sampler = new Sampler(sampling, json.CreateConstraint(tokenizer));
+        }
+
         int context = ctx > 0 ? ctx : Math.Min(model.TrainedContextLength > 0 ? model.TrainedContextLength : 4096, 4096);
         CliErrors.WarnIfBeyondTraining(context, model.TrainedContextLength);
         using Session session = model.CreateSession(new SessionOptions { ContextLength = context });

@@ -2,12 +2,14 @@ using System.Runtime.CompilerServices;
 namespace Tq.Core.Sampling;
 
 /// <summary>
-/// Picks the next token from logits with llama.cpp's default chain (penalties → top-k → top-p → min-p → temperature
-/// → draw) and its own deterministic generator. Buffers are sized to the vocabulary once, so sampling allocates
-/// nothing per token. Not thread-safe: one sampler per generation.
+/// The sampling chain: picks the next token from logits with llama.cpp's default chain (penalties → top-k → top-p →
+/// min-p → temperature → draw) and its own deterministic generator, after the chain's constraint stages (JSON mode,
+/// a forced tool name: <see cref="ISamplingConstraint"/>) have removed the tokens they forbid. Buffers are sized to the
+/// vocabulary once, so sampling allocates nothing per token. Not thread-safe: one sampler per generation.
 /// </summary>
 public sealed class Sampler
 {
+    private readonly ISamplingConstraint[] _constraints = [];
     private readonly SamplerOptions _options;
     private SamplerRandom _random;
     private int[] _ids = [];
@@ -25,15 +27,35 @@ public sealed class Sampler
         _random = new SamplerRandom(options.Seed ?? (ulong)Random.Shared.NextInt64());
     }
 
+    /// <summary>Creates the chain <paramref name="constraints"/> (in order) → the stages of <paramref name="options"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    internal Sampler(SamplerOptions options, params IEnumerable<ISamplingConstraint> constraints)
+        : this(options)
+    {
+        ArgumentNullException.ThrowIfNull(constraints);
+        _constraints = [.. constraints];
+    }
+
     /// <summary>True when the sampler always picks the most likely token.</summary>
     public bool IsGreedy => _options.Temperature <= 0 || _options.TopK == 1;
 
-    /// <summary>Chooses the next token.</summary>
+    /// <summary>Chooses the next token (and, as llama.cpp's chain does, lets every constraint stage follow it).</summary>
     /// <param name="logits">The model's logits for the next position (one per vocabulary entry).</param>
     /// <param name="history">Tokens so far (prompt and generated), for the penalties.</param>
     /// <exception cref="ArgumentException">Empty logits, or logits with NaN (which would make the choice meaningless).</exception>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public int Sample(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
+    {
+        int token = Choose(logits, history);
+        foreach (ISamplingConstraint constraint in _constraints)
+        {
+            constraint.Accept(token);
+        }
+
+        return token;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Choose(ReadOnlySpan<float> logits, ReadOnlySpan<int> history)
     {
         int n = logits.Length;
         if (n == 0)
@@ -51,6 +73,11 @@ public sealed class Sampler
 
         Span<float> values = _logits.AsSpan(0, n);
         logits.CopyTo(values);
+        foreach (ISamplingConstraint constraint in _constraints)
+        {
+            constraint.Apply(values);
+        }
+
         if (float.IsNaN(System.Numerics.Tensors.TensorPrimitives.Sum(values)))
         {
             foreach (float v in values)

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tq.Testing;
 
 namespace Tq.Cli.Tests.Commands;
@@ -21,6 +22,23 @@ public sealed class ChatCommandTests
         Assert.StartsWith($"conversation: ", lines[2], StringComparison.Ordinal);
         Assert.Contains($"KV cache {cacheLabel} ", lines[2], StringComparison.Ordinal);
         Assert.StartsWith("sessions: 1 live", lines[3], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Chat_JsonSchema_EveryAnswerMatchesTheSchema()
+    {
+        const string schema = """{"type":"object","properties":{"answer":{"type":"string"}}}""";
+        CliResult result = TqProcess.Run(["chat", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "--temp", "0", "-n", "64", "--json-schema", schema],
+            "Hello\nHow are you?\n/exit\n");
+
+        CliAssert.Succeeded(result);
+        string[] answers = result.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, answers.Length);
+        foreach (string answer in answers)
+        {
+            using JsonDocument json = JsonDocument.Parse(answer);
+            Assert.Equal(["answer"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        }
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Tq.Testing;
 
 namespace Tq.Cli.Tests.Commands;
@@ -36,6 +37,43 @@ public sealed class RunCommandTests
 
         CliAssert.Succeeded(result);
         Assert.Equal("Once upon a time, there was a \n", result.StdOut);
+    }
+
+    [Fact]
+    public void Run_JsonSchema_ContinuationIsJsonMatchingTheSchema()
+    {
+        // The JSON stage of the sampling chain: the continuation is a complete JSON value of the schema, then the end.
+        const string schema = """{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}}}""";
+        CliResult result = TqProcess.Run("run", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "-p", "Person: ", "-n", "48", "--temp", "0", "-c", "128", "--json-schema", schema);
+
+        CliAssert.Succeeded(result);
+        string continuation = result.StdOut["Person: ".Length..^1];
+        using JsonDocument json = JsonDocument.Parse(continuation);
+        Assert.Equal(["name", "age"], json.RootElement.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(JsonValueKind.String, json.RootElement.GetProperty("name").ValueKind);
+        Assert.True(json.RootElement.GetProperty("age").TryGetInt64(out _), continuation);
+    }
+
+    [Fact]
+    public void Run_Json_ContinuationIsAJsonObject()
+    {
+        CliResult result = TqProcess.Run("run", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "-p", "Data: ", "-n", "64", "--temp", "0", "-c", "128", "--json");
+
+        CliAssert.Succeeded(result);
+        string continuation = result.StdOut["Data: ".Length..^1];
+        Assert.StartsWith("{", continuation, StringComparison.Ordinal);
+        Assert.True(Tq.Core.Sampling.JsonConstraint.IsValidPrefix(continuation, out _), continuation);
+    }
+
+    [Theory]
+    [InlineData("{\"type\": ", "--json-schema is not valid JSON")]
+    [InlineData("[1, 2]", "--json-schema must be a JSON Schema object")]
+    public void Run_BadJsonSchema_ExitsOneWithOneLine(string schema, string message)
+    {
+        CliResult result = TqProcess.Run("run", "-m", TestPaths.Model("stories260K.gguf"), "-p", "x", "--json-schema", schema);
+
+        CliAssert.FailedWithOneLine(result, message);
+        Assert.Empty(result.StdOut);
     }
 
     [Fact]

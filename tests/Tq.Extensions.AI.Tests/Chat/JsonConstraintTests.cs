@@ -1,4 +1,5 @@
 using Tq.Core.Gguf;
+using Tq.Core.Sampling;
 using Tq.Core.Tokenization;
 using Tq.Testing;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.AI;
+using Tq.Core.Sampling;
 
 namespace Tq.Extensions.AI.Tests.Chat;
 

@@ -2,10 +2,10 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Tq.Core.Tokenization;
 
-namespace Tq.Extensions.AI;
+namespace Tq.Core.Sampling;
 
 /// <summary>
-/// JSON mode: constrains sampling so the output is a JSON object (or, given a JSON Schema, a value of the schema's
+/// A stage of the sampling chain for JSON mode: constrains sampling so the output is a JSON object (or, given a JSON Schema, a value of the schema's
 /// supported subset). Before each draw, every token whose text would make the output stop being a valid prefix gets
 /// −∞ logits (a character-level pushdown automaton walked over a trie of the token texts); end-of-generation is allowed
 /// only once the value is complete, and generation stops right there.
@@ -15,18 +15,20 @@ namespace Tq.Extensions.AI;
 /// hold only part of a UTF-8 character are not used, and nesting is limited to 64 levels. The schema subset is described
 /// on <see cref="SchemaNode"/>.
 /// </remarks>
-internal sealed partial class JsonConstraint
+internal sealed partial class JsonConstraint : ISamplingConstraint
 {
     private static readonly ConditionalWeakTable<Tokenizer, Vocabulary> s_vocabularies = [];
 
+    private readonly Tokenizer _tokenizer;
     private readonly string?[] _pieces;
     private readonly TrieNode _trie;
     private readonly bool[] _allowed;
     private readonly SchemaNode _root;
     private SchemaState _state;
 
-    private JsonConstraint(Vocabulary vocabulary, SchemaNode root)
+    private JsonConstraint(Tokenizer tokenizer, Vocabulary vocabulary, SchemaNode root)
     {
+        _tokenizer = tokenizer;
         _pieces = vocabulary.Pieces;
         _trie = vocabulary.Trie;
         _allowed = new bool[_pieces.Length];
@@ -61,10 +63,14 @@ internal sealed partial class JsonConstraint
     /// <summary>Whether the top-level object is closed.</summary>
     public bool IsComplete => _state.IsDone;
 
-    public static JsonConstraint For(Tokenizer tokenizer) => new(s_vocabularies.GetValue(tokenizer, Vocabulary.Build), SchemaNode.AnyObject);
+    /// <summary>A constraint to any JSON object.</summary>
+    public static JsonConstraint For(Tokenizer tokenizer) => new(tokenizer, s_vocabularies.GetValue(tokenizer, Vocabulary.Build), SchemaNode.AnyObject);
 
     /// <summary>A constraint to JSON that matches <paramref name="schema"/> (the supported subset; see <see cref="SchemaNode.Compile"/>).</summary>
-    public static JsonConstraint For(Tokenizer tokenizer, JsonElement schema) => new(s_vocabularies.GetValue(tokenizer, Vocabulary.Build), SchemaNode.Compile(schema));
+    public static JsonConstraint For(Tokenizer tokenizer, JsonElement schema) => new(tokenizer, s_vocabularies.GetValue(tokenizer, Vocabulary.Build), SchemaNode.Compile(schema));
+
+    /// <inheritdoc />
+    public void Apply(Span<float> logits) => Mask(logits, _tokenizer);
 
     /// <summary>Sets the logits of every token that cannot continue the JSON to −∞.</summary>
     /// <remarks>
@@ -157,6 +163,7 @@ internal sealed partial class JsonConstraint
         }
     }
 
+    /// <summary>Back to the start of the value (a new answer).</summary>
     public void Reset() => _state = SchemaState.Start(_root);
 
     /// <summary>Advances over text (tests); false when the text cannot continue the JSON.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Tq.Extensions.AI;
+namespace Tq.Core.Sampling;
 
 /// <summary>The JSON Schema subset of <see cref="JsonConstraint"/>: a compiled schema and the automaton that follows it.</summary>
 internal sealed partial class JsonConstraint
