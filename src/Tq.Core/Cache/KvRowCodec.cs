@@ -57,6 +57,6 @@ internal abstract class KvRowCodec
     /// <summary>Creates the codec for <paramref name="bits"/> (8 means Q8_0).</summary>
     public static KvRowCodec Create(int dimension, double bits, bool qjl, ulong seed, bool? normCorrection = null) =>
         bits == KvCacheOptions.Q8Bits ? new Q8RowCodec(dimension)
-        : qjl ? new ProdRowCodec(dimension, (int)bits, seed)
-        : new MseRowCodec(dimension, bits, seed, normCorrection);
+        : qjl ? new TurboQuantQjlRowCodec(dimension, (int)bits, seed)
+        : new TurboQuantRowCodec(dimension, bits, seed, normCorrection);
 }

@@ -7,8 +7,10 @@ using Tq.Core.Tensors;
 namespace Tq.Core.Quantization;
 
 /// <summary>
-/// Kernels over densely packed codes (see <see cref="BitPacking"/>): quantize to codes, dot products of packed rows
-/// with a prepared query, and weighted accumulation of packed rows, without unpacking to bytes.
+/// The SIMD kernels of the TurboQuant quantizers. A "code" is the index of a Lloyd-Max centroid (1–4 bits) that
+/// replaces one rotated coordinate; a row is its codes densely packed (see <see cref="BitPacking"/>). The kernels
+/// quantize to codes, take dot products of packed rows with a prepared query, and accumulate weighted packed rows,
+/// without unpacking to bytes.
 /// </summary>
 /// <remarks>
 /// <para>

@@ -15,11 +15,11 @@ namespace Tq.Core.Templates;
 /// </example>
 public sealed class ChatTemplate
 {
-    private readonly List<Stmt> _body;
+    private readonly List<TemplateStatement> _body;
     private readonly Lazy<ChatTemplateCapabilities> _capabilities;
     private readonly string _normalizedSource;
 
-    private ChatTemplate(string source, string normalizedSource, List<Stmt> body)
+    private ChatTemplate(string source, string normalizedSource, List<TemplateStatement> body)
     {
         Source = source;
         _normalizedSource = normalizedSource;
@@ -133,7 +133,7 @@ public sealed class ChatTemplate
         var output = new StringBuilder(Source.Length);
         try
         {
-            Stmt.RenderAll(_body, new TemplateScope(state, globals), output);
+            TemplateStatement.RenderAll(_body, new TemplateScope(state, globals), output);
         }
         catch (InsufficientExecutionStackException e)
         {

@@ -16,10 +16,10 @@ internal sealed class TemplateParser
         _tokens = tokens;
     }
 
-    public static List<Stmt> Parse(string source)
+    public static List<TemplateStatement> Parse(string source)
     {
         var parser = new TemplateParser(source, TemplateLexer.Tokenize(source));
-        List<Stmt> body = parser.ParseBody([], out _, openOffset: 0);
+        List<TemplateStatement> body = parser.ParseBody([], out _, openOffset: 0);
         return body;
     }
 
@@ -95,9 +95,9 @@ internal sealed class TemplateParser
     }
 
     // Parses statements until one of endTags opens a block tag; the tag name is consumed, the rest of the tag is not.
-    private List<Stmt> ParseBody(string[] endTags, out string endTag, int openOffset)
+    private List<TemplateStatement> ParseBody(string[] endTags, out string endTag, int openOffset)
     {
-        var body = new List<Stmt>();
+        var body = new List<TemplateStatement>();
         while (true)
         {
             TemplateToken token = Current;
@@ -105,18 +105,18 @@ internal sealed class TemplateParser
             {
                 case TemplateTokenKind.Text:
                     _pos++;
-                    body.Add(new Stmt.Text(token.Offset, token.Text));
+                    body.Add(new TemplateStatement.Text(token.Offset, token.Text));
                     break;
                 case TemplateTokenKind.VariableBegin:
                     _pos++;
-                    Expr expr = ParseTupleOrExpression();
+                    TemplateExpression expr = ParseTupleOrExpression();
                     if (Current.Kind != TemplateTokenKind.VariableEnd)
                     {
                         throw Error(Current, $"Unexpected {Describe(Current)} in expression; expected '}}}}'.");
                     }
 
                     _pos++;
-                    body.Add(new Stmt.Output(token.Offset, expr));
+                    body.Add(new TemplateStatement.Output(token.Offset, expr));
                     break;
                 case TemplateTokenKind.BlockBegin:
                     TemplateToken name = _tokens[_pos + 1];
@@ -144,7 +144,7 @@ internal sealed class TemplateParser
         }
     }
 
-    private Stmt ParseStatement(int offset)
+    private TemplateStatement ParseStatement(int offset)
     {
         TemplateToken keyword = Current;
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
@@ -171,17 +171,17 @@ internal sealed class TemplateParser
             case "break":
             case "continue":
                 ExpectBlockEnd(keyword.Text);
-                return new Stmt.Jump(offset, keyword.Text == "break" ? LoopControl.Break : LoopControl.Continue);
+                return new TemplateStatement.Jump(offset, keyword.Text == "break" ? LoopControl.Break : LoopControl.Continue);
             case "do":
-                Expr expr = ParseExpression();
+                TemplateExpression expr = ParseExpression();
                 ExpectBlockEnd("do");
-                return new Stmt.Do(offset, expr);
+                return new TemplateStatement.Do(offset, expr);
             case "generation":
                 // Hugging Face's marker for assistant-mask training; renders its body unchanged.
                 ExpectBlockEnd("generation");
-                List<Stmt> body = ParseBody(["endgeneration"], out _, offset);
+                List<TemplateStatement> body = ParseBody(["endgeneration"], out _, offset);
                 ExpectBlockEnd("endgeneration");
-                return new Stmt.Group(offset, body);
+                return new TemplateStatement.Group(offset, body);
             case "elif":
             case "else":
             case "endif":
@@ -194,14 +194,14 @@ internal sealed class TemplateParser
         }
     }
 
-    private Stmt.If ParseIf(int offset)
+    private TemplateStatement.If ParseIf(int offset)
     {
-        var branches = new List<KeyValuePair<Expr, List<Stmt>>>();
-        Expr condition = ParseExpression();
+        var branches = new List<KeyValuePair<TemplateExpression, List<TemplateStatement>>>();
+        TemplateExpression condition = ParseExpression();
         ExpectBlockEnd("if");
         while (true)
         {
-            List<Stmt> body = ParseBody(["elif", "else", "endif"], out string end, offset);
+            List<TemplateStatement> body = ParseBody(["elif", "else", "endif"], out string end, offset);
             branches.Add(new(condition, body));
             if (end == "elif")
             {
@@ -213,17 +213,17 @@ internal sealed class TemplateParser
             if (end == "else")
             {
                 ExpectBlockEnd("else");
-                List<Stmt> otherwise = ParseBody(["endif"], out _, offset);
+                List<TemplateStatement> otherwise = ParseBody(["endif"], out _, offset);
                 ExpectBlockEnd("endif");
-                return new Stmt.If(offset, branches, otherwise);
+                return new TemplateStatement.If(offset, branches, otherwise);
             }
 
             ExpectBlockEnd("endif");
-            return new Stmt.If(offset, branches, null);
+            return new TemplateStatement.If(offset, branches, null);
         }
     }
 
-    private Stmt.For ParseFor(int offset)
+    private TemplateStatement.For ParseFor(int offset)
     {
         var targets = new List<string>();
         bool parenthesized = SkipOperator("(");
@@ -243,16 +243,16 @@ internal sealed class TemplateParser
         }
 
         // No conditional expression here: a trailing 'if' filters the loop.
-        Expr iterable = ParseOr();
-        Expr? condition = SkipName("if") ? ParseExpression() : null;
+        TemplateExpression iterable = ParseOr();
+        TemplateExpression? condition = SkipName("if") ? ParseExpression() : null;
         if (Current.IsName("recursive"))
         {
             throw Error(Current, "Recursive loops are not supported.");
         }
 
         ExpectBlockEnd("for");
-        List<Stmt> body = ParseBody(["else", "endfor"], out string end, offset);
-        List<Stmt>? otherwise = null;
+        List<TemplateStatement> body = ParseBody(["else", "endfor"], out string end, offset);
+        List<TemplateStatement>? otherwise = null;
         if (end == "else")
         {
             ExpectBlockEnd("else");
@@ -260,19 +260,19 @@ internal sealed class TemplateParser
         }
 
         ExpectBlockEnd("endfor");
-        return new Stmt.For(offset, targets, iterable, condition, body, otherwise);
+        return new TemplateStatement.For(offset, targets, iterable, condition, body, otherwise);
     }
 
-    private Stmt ParseSet(int offset)
+    private TemplateStatement ParseSet(int offset)
     {
         string first = ExpectName("a variable name");
         if (SkipOperator("."))
         {
             string attribute = ExpectName("an attribute name");
             ExpectOperator("=");
-            Expr value = ParseTupleOrExpression();
+            TemplateExpression value = ParseTupleOrExpression();
             ExpectBlockEnd("set");
-            return new Stmt.SetAttribute(offset, first, attribute, value);
+            return new TemplateStatement.SetAttribute(offset, first, attribute, value);
         }
 
         var targets = new List<string> { first };
@@ -283,9 +283,9 @@ internal sealed class TemplateParser
 
         if (SkipOperator("="))
         {
-            Expr value = ParseTupleOrExpression();
+            TemplateExpression value = ParseTupleOrExpression();
             ExpectBlockEnd("set");
-            return new Stmt.Set(offset, targets, value);
+            return new TemplateStatement.Set(offset, targets, value);
         }
 
         if (targets.Count != 1)
@@ -294,20 +294,20 @@ internal sealed class TemplateParser
         }
 
         ExpectBlockEnd("set");
-        List<Stmt> body = ParseBody(["endset"], out _, offset);
+        List<TemplateStatement> body = ParseBody(["endset"], out _, offset);
         ExpectBlockEnd("endset");
-        return new Stmt.SetBlock(offset, first, body);
+        return new TemplateStatement.SetBlock(offset, first, body);
     }
 
-    private Stmt.Macro ParseMacro(int offset)
+    private TemplateStatement.Macro ParseMacro(int offset)
     {
         string name = ExpectName("a macro name");
         ExpectOperator("(");
-        var parameters = new List<KeyValuePair<string, Expr?>>();
+        var parameters = new List<KeyValuePair<string, TemplateExpression?>>();
         while (!Current.IsOperator(")"))
         {
             string parameter = ExpectName("a parameter name");
-            Expr? fallback = SkipOperator("=") ? ParseExpression() : null;
+            TemplateExpression? fallback = SkipOperator("=") ? ParseExpression() : null;
             parameters.Add(new(parameter, fallback));
             if (!SkipOperator(","))
             {
@@ -317,26 +317,26 @@ internal sealed class TemplateParser
 
         ExpectOperator(")");
         ExpectBlockEnd("macro");
-        List<Stmt> body = ParseBody(["endmacro"], out _, offset);
+        List<TemplateStatement> body = ParseBody(["endmacro"], out _, offset);
         if (Current.Kind == TemplateTokenKind.Name)
         {
             _pos++; // {% endmacro name %}
         }
 
         ExpectBlockEnd("endmacro");
-        return new Stmt.Macro(offset, name, parameters, body);
+        return new TemplateStatement.Macro(offset, name, parameters, body);
     }
 
-    private Expr ParseTupleOrExpression()
+    private TemplateExpression ParseTupleOrExpression()
     {
         int offset = Current.Offset;
-        Expr first = ParseExpression();
+        TemplateExpression first = ParseExpression();
         if (!Current.IsOperator(","))
         {
             return first;
         }
 
-        var items = new List<Expr> { first };
+        var items = new List<TemplateExpression> { first };
         while (SkipOperator(","))
         {
             if (Current.Kind is TemplateTokenKind.BlockEnd or TemplateTokenKind.VariableEnd)
@@ -347,62 +347,62 @@ internal sealed class TemplateParser
             items.Add(ParseExpression());
         }
 
-        return new Expr.ListLiteral(offset, items);
+        return new TemplateExpression.ListLiteral(offset, items);
     }
 
-    public Expr ParseExpression()
+    public TemplateExpression ParseExpression()
     {
-        Expr expr = ParseOr();
+        TemplateExpression expr = ParseOr();
         while (Current.IsName("if"))
         {
             int offset = Next().Offset;
-            Expr condition = ParseOr();
-            Expr? otherwise = SkipName("else") ? ParseExpression() : null;
-            expr = new Expr.Conditional(offset, expr, condition, otherwise);
+            TemplateExpression condition = ParseOr();
+            TemplateExpression? otherwise = SkipName("else") ? ParseExpression() : null;
+            expr = new TemplateExpression.Conditional(offset, expr, condition, otherwise);
         }
 
         return expr;
     }
 
-    private Expr ParseOr()
+    private TemplateExpression ParseOr()
     {
-        Expr left = ParseAnd();
+        TemplateExpression left = ParseAnd();
         while (Current.IsName("or"))
         {
             int offset = Next().Offset;
-            left = new Expr.Binary(offset, "or", left, ParseAnd());
+            left = new TemplateExpression.Binary(offset, "or", left, ParseAnd());
         }
 
         return left;
     }
 
-    private Expr ParseAnd()
+    private TemplateExpression ParseAnd()
     {
-        Expr left = ParseNot();
+        TemplateExpression left = ParseNot();
         while (Current.IsName("and"))
         {
             int offset = Next().Offset;
-            left = new Expr.Binary(offset, "and", left, ParseNot());
+            left = new TemplateExpression.Binary(offset, "and", left, ParseNot());
         }
 
         return left;
     }
 
-    private Expr ParseNot()
+    private TemplateExpression ParseNot()
     {
         if (Current.IsName("not"))
         {
             int offset = Next().Offset;
-            return new Expr.Unary(offset, "not", ParseNot());
+            return new TemplateExpression.Unary(offset, "not", ParseNot());
         }
 
         return ParseCompare();
     }
 
-    private Expr ParseCompare()
+    private TemplateExpression ParseCompare()
     {
-        Expr left = ParseMath1();
-        Expr? result = null;
+        TemplateExpression left = ParseMath1();
+        TemplateExpression? result = null;
         while (true)
         {
             TemplateToken token = Current;
@@ -429,69 +429,69 @@ internal sealed class TemplateParser
             }
 
             // Chained comparisons (a < b < c) mean (a < b) and (b < c), as in Python.
-            Expr right = ParseMath1();
-            Expr comparison = new Expr.Binary(token.Offset, op, left, right);
-            result = result is null ? comparison : new Expr.Binary(token.Offset, "and", result, comparison);
+            TemplateExpression right = ParseMath1();
+            TemplateExpression comparison = new TemplateExpression.Binary(token.Offset, op, left, right);
+            result = result is null ? comparison : new TemplateExpression.Binary(token.Offset, "and", result, comparison);
             left = right;
         }
     }
 
-    private Expr ParseMath1()
+    private TemplateExpression ParseMath1()
     {
-        Expr left = ParseConcat();
+        TemplateExpression left = ParseConcat();
         while (Current.IsOperator("+") || Current.IsOperator("-"))
         {
             TemplateToken op = Next();
-            left = new Expr.Binary(op.Offset, op.Text, left, ParseConcat());
+            left = new TemplateExpression.Binary(op.Offset, op.Text, left, ParseConcat());
         }
 
         return left;
     }
 
-    private Expr ParseConcat()
+    private TemplateExpression ParseConcat()
     {
-        Expr left = ParseMath2();
+        TemplateExpression left = ParseMath2();
         while (Current.IsOperator("~"))
         {
             TemplateToken op = Next();
-            left = new Expr.Binary(op.Offset, "~", left, ParseMath2());
+            left = new TemplateExpression.Binary(op.Offset, "~", left, ParseMath2());
         }
 
         return left;
     }
 
-    private Expr ParseMath2()
+    private TemplateExpression ParseMath2()
     {
-        Expr left = ParsePow();
+        TemplateExpression left = ParsePow();
         while (Current.IsOperator("*") || Current.IsOperator("/") || Current.IsOperator("//") || Current.IsOperator("%"))
         {
             TemplateToken op = Next();
-            left = new Expr.Binary(op.Offset, op.Text, left, ParsePow());
+            left = new TemplateExpression.Binary(op.Offset, op.Text, left, ParsePow());
         }
 
         return left;
     }
 
-    private Expr ParsePow()
+    private TemplateExpression ParsePow()
     {
-        Expr left = ParseUnary(withFilter: true);
+        TemplateExpression left = ParseUnary(withFilter: true);
         while (Current.IsOperator("**"))
         {
             TemplateToken op = Next();
-            left = new Expr.Binary(op.Offset, "**", left, ParseUnary(withFilter: true));
+            left = new TemplateExpression.Binary(op.Offset, "**", left, ParseUnary(withFilter: true));
         }
 
         return left;
     }
 
-    private Expr ParseUnary(bool withFilter)
+    private TemplateExpression ParseUnary(bool withFilter)
     {
         TemplateToken token = Current;
-        Expr node;
+        TemplateExpression node;
         if (token.IsOperator("-") || token.IsOperator("+"))
         {
             _pos++;
-            node = new Expr.Unary(token.Offset, token.Text, ParseUnary(withFilter: false));
+            node = new TemplateExpression.Unary(token.Offset, token.Text, ParseUnary(withFilter: false));
         }
         else
         {
@@ -502,7 +502,7 @@ internal sealed class TemplateParser
         return withFilter ? ParseFilterAndTest(node) : node;
     }
 
-    private Expr ParsePrimary()
+    private TemplateExpression ParsePrimary()
     {
         TemplateToken token = Next();
         if (!System.Runtime.CompilerServices.RuntimeHelpers.TryEnsureSufficientExecutionStack())
@@ -515,10 +515,10 @@ internal sealed class TemplateParser
             case TemplateTokenKind.Name:
                 return token.Text switch
                 {
-                    "true" or "True" => new Expr.Literal(token.Offset, true),
-                    "false" or "False" => new Expr.Literal(token.Offset, false),
-                    "none" or "None" => new Expr.Literal(token.Offset, null),
-                    _ => new Expr.Variable(token.Offset, token.Text),
+                    "true" or "True" => new TemplateExpression.Literal(token.Offset, true),
+                    "false" or "False" => new TemplateExpression.Literal(token.Offset, false),
+                    "none" or "None" => new TemplateExpression.Literal(token.Offset, null),
+                    _ => new TemplateExpression.Variable(token.Offset, token.Text),
                 };
             case TemplateTokenKind.String:
                 string text = token.Text;
@@ -527,33 +527,33 @@ internal sealed class TemplateParser
                     text += Next().Text; // adjacent literals concatenate, as in Python
                 }
 
-                return new Expr.Literal(token.Offset, text);
+                return new TemplateExpression.Literal(token.Offset, text);
             case TemplateTokenKind.Integer:
-                return new Expr.Literal(token.Offset, token.IntegerValue);
+                return new TemplateExpression.Literal(token.Offset, token.IntegerValue);
             case TemplateTokenKind.Float:
-                return new Expr.Literal(token.Offset, token.FloatValue);
+                return new TemplateExpression.Literal(token.Offset, token.FloatValue);
             case TemplateTokenKind.Operator when token.Text == "(":
                 if (SkipOperator(")"))
                 {
-                    return new Expr.ListLiteral(token.Offset, []);
+                    return new TemplateExpression.ListLiteral(token.Offset, []);
                 }
 
-                Expr inner = ParseExpression();
+                TemplateExpression inner = ParseExpression();
                 if (Current.IsOperator(","))
                 {
-                    var items = new List<Expr> { inner };
+                    var items = new List<TemplateExpression> { inner };
                     while (SkipOperator(",") && !Current.IsOperator(")"))
                     {
                         items.Add(ParseExpression());
                     }
 
-                    inner = new Expr.ListLiteral(token.Offset, items);
+                    inner = new TemplateExpression.ListLiteral(token.Offset, items);
                 }
 
                 ExpectOperator(")");
                 return inner;
             case TemplateTokenKind.Operator when token.Text == "[":
-                var list = new List<Expr>();
+                var list = new List<TemplateExpression>();
                 while (!Current.IsOperator("]"))
                 {
                     list.Add(ParseExpression());
@@ -564,12 +564,12 @@ internal sealed class TemplateParser
                 }
 
                 ExpectOperator("]");
-                return new Expr.ListLiteral(token.Offset, list);
+                return new TemplateExpression.ListLiteral(token.Offset, list);
             case TemplateTokenKind.Operator when token.Text == "{":
-                var pairs = new List<KeyValuePair<Expr, Expr>>();
+                var pairs = new List<KeyValuePair<TemplateExpression, TemplateExpression>>();
                 while (!Current.IsOperator("}"))
                 {
-                    Expr key = ParseExpression();
+                    TemplateExpression key = ParseExpression();
                     ExpectOperator(":");
                     pairs.Add(new(key, ParseExpression()));
                     if (!SkipOperator(","))
@@ -579,13 +579,13 @@ internal sealed class TemplateParser
                 }
 
                 ExpectOperator("}");
-                return new Expr.DictLiteral(token.Offset, pairs);
+                return new TemplateExpression.DictLiteral(token.Offset, pairs);
             default:
                 throw Error(token, $"Unexpected {Describe(token)} in expression.");
         }
     }
 
-    private Expr ParsePostfix(Expr node)
+    private TemplateExpression ParsePostfix(TemplateExpression node)
     {
         while (true)
         {
@@ -596,8 +596,8 @@ internal sealed class TemplateParser
                 TemplateToken member = Next();
                 node = member.Kind switch
                 {
-                    TemplateTokenKind.Name => new Expr.GetAttribute(token.Offset, node, member.Text),
-                    TemplateTokenKind.Integer => new Expr.GetItem(token.Offset, node, new Expr.Literal(member.Offset, member.IntegerValue)),
+                    TemplateTokenKind.Name => new TemplateExpression.GetAttribute(token.Offset, node, member.Text),
+                    TemplateTokenKind.Integer => new TemplateExpression.GetItem(token.Offset, node, new TemplateExpression.Literal(member.Offset, member.IntegerValue)),
                     _ => throw Error(member, $"Expected an attribute name after '.', found {Describe(member)}."),
                 };
             }
@@ -609,8 +609,8 @@ internal sealed class TemplateParser
             else if (token.IsOperator("("))
             {
                 _pos++;
-                (List<Expr> args, List<KeyValuePair<string, Expr>> kwargs) = ParseCallArguments();
-                node = new Expr.Call(node.Offset, node, args, kwargs);
+                (List<TemplateExpression> args, List<KeyValuePair<string, TemplateExpression>> kwargs) = ParseCallArguments();
+                node = new TemplateExpression.Call(node.Offset, node, args, kwargs);
             }
             else
             {
@@ -619,31 +619,31 @@ internal sealed class TemplateParser
         }
     }
 
-    private Expr ParseSubscript(int offset, Expr target)
+    private TemplateExpression ParseSubscript(int offset, TemplateExpression target)
     {
-        Expr? start = Current.IsOperator(":") ? null : ParseExpression();
+        TemplateExpression? start = Current.IsOperator(":") ? null : ParseExpression();
         if (!SkipOperator(":"))
         {
             ExpectOperator("]");
-            return new Expr.GetItem(offset, target, start!);
+            return new TemplateExpression.GetItem(offset, target, start!);
         }
 
-        Expr? stop = Current.IsOperator(":") || Current.IsOperator("]") ? null : ParseExpression();
-        Expr? step = null;
+        TemplateExpression? stop = Current.IsOperator(":") || Current.IsOperator("]") ? null : ParseExpression();
+        TemplateExpression? step = null;
         if (SkipOperator(":") && !Current.IsOperator("]"))
         {
             step = ParseExpression();
         }
 
         ExpectOperator("]");
-        return new Expr.Slice(offset, target, start, stop, step);
+        return new TemplateExpression.Slice(offset, target, start, stop, step);
     }
 
     // After '(' has been consumed; consumes the closing ')'.
-    private (List<Expr> Args, List<KeyValuePair<string, Expr>> Kwargs) ParseCallArguments()
+    private (List<TemplateExpression> Args, List<KeyValuePair<string, TemplateExpression>> Kwargs) ParseCallArguments()
     {
-        var args = new List<Expr>();
-        var kwargs = new List<KeyValuePair<string, Expr>>();
+        var args = new List<TemplateExpression>();
+        var kwargs = new List<KeyValuePair<string, TemplateExpression>>();
         while (!Current.IsOperator(")"))
         {
             if (Current.IsOperator("*") || Current.IsOperator("**"))
@@ -677,7 +677,7 @@ internal sealed class TemplateParser
         return (args, kwargs);
     }
 
-    private Expr ParseFilterAndTest(Expr node)
+    private TemplateExpression ParseFilterAndTest(TemplateExpression node)
     {
         while (true)
         {
@@ -686,14 +686,14 @@ internal sealed class TemplateParser
             {
                 _pos++;
                 string name = ExpectName("a filter name");
-                List<Expr> args = [];
-                List<KeyValuePair<string, Expr>> kwargs = [];
+                List<TemplateExpression> args = [];
+                List<KeyValuePair<string, TemplateExpression>> kwargs = [];
                 if (SkipOperator("("))
                 {
                     (args, kwargs) = ParseCallArguments();
                 }
 
-                node = new Expr.Filter(token.Offset, node, name, args, kwargs);
+                node = new TemplateExpression.Filter(token.Offset, node, name, args, kwargs);
             }
             else if (token.IsName("is"))
             {
@@ -705,10 +705,10 @@ internal sealed class TemplateParser
                     throw Error(testToken, $"Expected a test name after 'is', found {Describe(testToken)}.");
                 }
 
-                var args = new List<Expr>();
+                var args = new List<TemplateExpression>();
                 if (SkipOperator("("))
                 {
-                    (args, List<KeyValuePair<string, Expr>> kwargs) = ParseCallArguments();
+                    (args, List<KeyValuePair<string, TemplateExpression>> kwargs) = ParseCallArguments();
                     if (kwargs.Count > 0)
                     {
                         throw Error(testToken, "Tests do not take keyword arguments.");
@@ -719,7 +719,7 @@ internal sealed class TemplateParser
                     args.Add(ParsePostfix(ParsePrimary()));
                 }
 
-                node = new Expr.Test(token.Offset, node, testToken.Text, args, negated);
+                node = new TemplateExpression.Test(token.Offset, node, testToken.Text, args, negated);
             }
             else
             {

@@ -2,12 +2,15 @@ using Tq.Core.Quantization;
 
 namespace Tq.Core.Cache;
 
-/// <summary>TurboQuant-MSE rows: rotation, Lloyd-Max codes, one FP16 norm (see <see cref="TurboQuantMseQuantizer"/>).</summary>
-internal sealed class MseRowCodec : KvRowCodec
+/// <summary>
+/// TurboQuant rows (the paper's TurboQuant-MSE, the default kind): rotation, Lloyd-Max codes, one FP16 norm (see
+/// <see cref="TurboQuantMseQuantizer"/>).
+/// </summary>
+internal sealed class TurboQuantRowCodec : KvRowCodec
 {
     private readonly TurboQuantMseQuantizer _q;
 
-    public MseRowCodec(int dimension, double bits, ulong seed, bool? normCorrection = null) => _q = new TurboQuantMseQuantizer(dimension, bits, seed, normCorrection);
+    public TurboQuantRowCodec(int dimension, double bits, ulong seed, bool? normCorrection = null) => _q = new TurboQuantMseQuantizer(dimension, bits, seed, normCorrection);
 
     public override int Dimension => _q.Dimension;
 

@@ -1,7 +1,7 @@
 namespace Tq.Core.Templates;
 
 /// <summary>An expression node of a parsed template. Concrete nodes are nested: they are only meaningful together.</summary>
-internal abstract class Expr(int offset)
+internal abstract class TemplateExpression(int offset)
 {
     /// <summary>Offset of the node in the template source, for error positions.</summary>
     public int Offset { get; } = offset;
@@ -28,7 +28,7 @@ internal abstract class Expr(int offset)
 
     protected abstract object? EvaluateCore(TemplateScope scope);
 
-    private static TemplateArguments EvaluateArguments(TemplateScope scope, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs, object? first = null, bool hasFirst = false)
+    private static TemplateArguments EvaluateArguments(TemplateScope scope, List<TemplateExpression> args, List<KeyValuePair<string, TemplateExpression>> kwargs, object? first = null, bool hasFirst = false)
     {
         if (args.Count == 0 && kwargs.Count == 0 && !hasFirst)
         {
@@ -41,13 +41,13 @@ internal abstract class Expr(int offset)
             positional.Add(first);
         }
 
-        foreach (Expr arg in args)
+        foreach (TemplateExpression arg in args)
         {
             positional.Add(arg.Evaluate(scope));
         }
 
         var named = new List<KeyValuePair<string, object?>>(kwargs.Count);
-        foreach (KeyValuePair<string, Expr> kwarg in kwargs)
+        foreach (KeyValuePair<string, TemplateExpression> kwarg in kwargs)
         {
             named.Add(new(kwarg.Key, kwarg.Value.Evaluate(scope)));
         }
@@ -56,7 +56,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary>A constant.</summary>
-    internal sealed class Literal(int offset, object? value) : Expr(offset)
+    internal sealed class Literal(int offset, object? value) : TemplateExpression(offset)
     {
         public object? Value { get; } = value;
 
@@ -64,7 +64,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary>A variable reference; missing variables are undefined.</summary>
-    internal sealed class Variable(int offset, string name) : Expr(offset)
+    internal sealed class Variable(int offset, string name) : TemplateExpression(offset)
     {
         public string Name { get; } = name;
 
@@ -72,12 +72,12 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>[a, b]</c> (also tuples <c>(a, b)</c>).</summary>
-    internal sealed class ListLiteral(int offset, List<Expr> items) : Expr(offset)
+    internal sealed class ListLiteral(int offset, List<TemplateExpression> items) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
             var list = new List<object?>(items.Count);
-            foreach (Expr item in items)
+            foreach (TemplateExpression item in items)
             {
                 list.Add(item.Evaluate(scope));
             }
@@ -87,12 +87,12 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>{"k": v}</c>.</summary>
-    internal sealed class DictLiteral(int offset, List<KeyValuePair<Expr, Expr>> pairs) : Expr(offset)
+    internal sealed class DictLiteral(int offset, List<KeyValuePair<TemplateExpression, TemplateExpression>> pairs) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
             var dict = new TemplateDictionary(pairs.Count);
-            foreach (KeyValuePair<Expr, Expr> pair in pairs)
+            foreach (KeyValuePair<TemplateExpression, TemplateExpression> pair in pairs)
             {
                 object? key = pair.Key.Evaluate(scope);
                 string name = key switch
@@ -109,9 +109,9 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>target.name</c>.</summary>
-    internal sealed class GetAttribute(int offset, Expr target, string name) : Expr(offset)
+    internal sealed class GetAttribute(int offset, TemplateExpression target, string name) : TemplateExpression(offset)
     {
-        public Expr Target { get; } = target;
+        public TemplateExpression Target { get; } = target;
 
         public string Name { get; } = name;
 
@@ -119,13 +119,13 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>target[key]</c>.</summary>
-    internal sealed class GetItem(int offset, Expr target, Expr key) : Expr(offset)
+    internal sealed class GetItem(int offset, TemplateExpression target, TemplateExpression key) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope) => TemplateMembers.GetItem(target.Evaluate(scope), key.Evaluate(scope));
     }
 
     /// <summary><c>target[start:stop:step]</c>.</summary>
-    internal sealed class Slice(int offset, Expr target, Expr? start, Expr? stop, Expr? step) : Expr(offset)
+    internal sealed class Slice(int offset, TemplateExpression target, TemplateExpression? start, TemplateExpression? stop, TemplateExpression? step) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
@@ -136,7 +136,7 @@ internal abstract class Expr(int offset)
             return TemplateMembers.Slice(value, startValue, stopValue, stepValue ?? 1);
         }
 
-        private static long? EvaluateBound(Expr? bound, TemplateScope scope)
+        private static long? EvaluateBound(TemplateExpression? bound, TemplateScope scope)
         {
             if (bound is null)
             {
@@ -149,7 +149,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>callee(args)</c>: a global, a macro, or a method of a string, list or mapping.</summary>
-    internal sealed class Call(int offset, Expr callee, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs) : Expr(offset)
+    internal sealed class Call(int offset, TemplateExpression callee, List<TemplateExpression> args, List<KeyValuePair<string, TemplateExpression>> kwargs) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
@@ -178,7 +178,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>target | name(args)</c>.</summary>
-    internal sealed class Filter(int offset, Expr target, string name, List<Expr> args, List<KeyValuePair<string, Expr>> kwargs) : Expr(offset)
+    internal sealed class Filter(int offset, TemplateExpression target, string name, List<TemplateExpression> args, List<KeyValuePair<string, TemplateExpression>> kwargs) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
@@ -188,7 +188,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>target is [not] name(args)</c>.</summary>
-    internal sealed class Test(int offset, Expr target, string name, List<Expr> args, bool negated) : Expr(offset)
+    internal sealed class Test(int offset, TemplateExpression target, string name, List<TemplateExpression> args, bool negated) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
@@ -199,7 +199,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>not x</c>, <c>-x</c>, <c>+x</c>.</summary>
-    internal sealed class Unary(int offset, string op, Expr operand) : Expr(offset)
+    internal sealed class Unary(int offset, string op, TemplateExpression operand) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
@@ -219,7 +219,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary>Binary operators; <c>and</c>/<c>or</c> short-circuit and return an operand, as in Python.</summary>
-    internal sealed class Binary(int offset, string op, Expr left, Expr right) : Expr(offset)
+    internal sealed class Binary(int offset, string op, TemplateExpression left, TemplateExpression right) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope)
         {
@@ -250,7 +250,7 @@ internal abstract class Expr(int offset)
     }
 
     /// <summary><c>then if condition else otherwise</c>; a missing <c>else</c> gives undefined.</summary>
-    internal sealed class Conditional(int offset, Expr then, Expr condition, Expr? otherwise) : Expr(offset)
+    internal sealed class Conditional(int offset, TemplateExpression then, TemplateExpression condition, TemplateExpression? otherwise) : TemplateExpression(offset)
     {
         protected override object? EvaluateCore(TemplateScope scope) =>
             TemplateValue.IsTruthy(condition.Evaluate(scope)) ? then.Evaluate(scope) : otherwise is null ? Undefined.Instance : otherwise.Evaluate(scope);

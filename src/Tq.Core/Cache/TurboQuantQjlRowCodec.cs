@@ -2,12 +2,15 @@ using Tq.Core.Quantization;
 
 namespace Tq.Core.Cache;
 
-/// <summary>TurboQuant-prod key rows (b − 1 code bits plus a QJL residual sign per coordinate); keys only.</summary>
-internal sealed class ProdRowCodec : KvRowCodec
+/// <summary>
+/// TurboQuant key rows with a QJL residual (the paper's TurboQuant-prod): b − 1 code bits plus the sign of a random
+/// projection of the residual per coordinate, for unbiased inner products; keys only (<see cref="KvCacheOptions.KeyResidualQjl"/>).
+/// </summary>
+internal sealed class TurboQuantQjlRowCodec : KvRowCodec
 {
     private readonly TurboQuantProdQuantizer _q;
 
-    public ProdRowCodec(int dimension, int bits, ulong seed) => _q = new TurboQuantProdQuantizer(dimension, bits, seed);
+    public TurboQuantQjlRowCodec(int dimension, int bits, ulong seed) => _q = new TurboQuantProdQuantizer(dimension, bits, seed);
 
     public override int Dimension => _q.Dimension;
 

@@ -3,7 +3,7 @@ using System.Text;
 namespace Tq.Core.Templates;
 
 /// <summary>A statement node of a parsed template. Concrete nodes are nested: they are only meaningful together.</summary>
-internal abstract class Stmt(int offset)
+internal abstract class TemplateStatement(int offset)
 {
     private const int MaxDepth = 256;
 
@@ -25,9 +25,9 @@ internal abstract class Stmt(int offset)
         }
     }
 
-    public static LoopControl RenderAll(List<Stmt> body, TemplateScope scope, StringBuilder output)
+    public static LoopControl RenderAll(List<TemplateStatement> body, TemplateScope scope, StringBuilder output)
     {
-        foreach (Stmt stmt in body)
+        foreach (TemplateStatement stmt in body)
         {
             LoopControl control = stmt.Render(scope, output);
             if (control != LoopControl.None)
@@ -42,7 +42,7 @@ internal abstract class Stmt(int offset)
     protected abstract LoopControl RenderCore(TemplateScope scope, StringBuilder output);
 
     /// <summary>Literal text.</summary>
-    internal sealed class Text(int offset, string text) : Stmt(offset)
+    internal sealed class Text(int offset, string text) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -52,7 +52,7 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{{ expr }}</c>.</summary>
-    internal sealed class Output(int offset, Expr expr) : Stmt(offset)
+    internal sealed class Output(int offset, TemplateExpression expr) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -62,17 +62,17 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary>A sequence of statements in the enclosing scope (bodies of <c>generation</c> blocks).</summary>
-    internal sealed class Group(int offset, List<Stmt> body) : Stmt(offset)
+    internal sealed class Group(int offset, List<TemplateStatement> body) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output) => RenderAll(body, scope, output);
     }
 
     /// <summary><c>{% if %}...{% elif %}...{% else %}...{% endif %}</c>.</summary>
-    internal sealed class If(int offset, List<KeyValuePair<Expr, List<Stmt>>> branches, List<Stmt>? otherwise) : Stmt(offset)
+    internal sealed class If(int offset, List<KeyValuePair<TemplateExpression, List<TemplateStatement>>> branches, List<TemplateStatement>? otherwise) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
-            foreach (KeyValuePair<Expr, List<Stmt>> branch in branches)
+            foreach (KeyValuePair<TemplateExpression, List<TemplateStatement>> branch in branches)
             {
                 if (TemplateValue.IsTruthy(branch.Key.Evaluate(scope)))
                 {
@@ -85,7 +85,7 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{% for a[, b] in items [if cond] %}...{% else %}...{% endfor %}</c> with the <c>loop</c> variable.</summary>
-    internal sealed class For(int offset, List<string> targets, Expr iterable, Expr? condition, List<Stmt> body, List<Stmt>? otherwise) : Stmt(offset)
+    internal sealed class For(int offset, List<string> targets, TemplateExpression iterable, TemplateExpression? condition, List<TemplateStatement> body, List<TemplateStatement>? otherwise) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -170,7 +170,7 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{% set a[, b] = expr %}</c>.</summary>
-    internal sealed class Set(int offset, List<string> targets, Expr value) : Stmt(offset)
+    internal sealed class Set(int offset, List<string> targets, TemplateExpression value) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -196,7 +196,7 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{% set ns.attr = expr %}</c>: the way to carry values out of loops.</summary>
-    internal sealed class SetAttribute(int offset, string target, string attribute, Expr value) : Stmt(offset)
+    internal sealed class SetAttribute(int offset, string target, string attribute, TemplateExpression value) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -211,7 +211,7 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{% set x %}...{% endset %}</c>.</summary>
-    internal sealed class SetBlock(int offset, string target, List<Stmt> body) : Stmt(offset)
+    internal sealed class SetBlock(int offset, string target, List<TemplateStatement> body) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -223,7 +223,7 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{% do expr %}</c>.</summary>
-    internal sealed class Do(int offset, Expr expr) : Stmt(offset)
+    internal sealed class Do(int offset, TemplateExpression expr) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -233,13 +233,13 @@ internal abstract class Stmt(int offset)
     }
 
     /// <summary><c>{% break %}</c> / <c>{% continue %}</c>.</summary>
-    internal sealed class Jump(int offset, LoopControl control) : Stmt(offset)
+    internal sealed class Jump(int offset, LoopControl control) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output) => control;
     }
 
     /// <summary><c>{% macro name(a, b=default) %}...{% endmacro %}</c>: defines a function returning its rendered body.</summary>
-    internal sealed class Macro(int offset, string name, List<KeyValuePair<string, Expr?>> parameters, List<Stmt> body) : Stmt(offset)
+    internal sealed class Macro(int offset, string name, List<KeyValuePair<string, TemplateExpression?>> parameters, List<TemplateStatement> body) : TemplateStatement(offset)
     {
         protected override LoopControl RenderCore(TemplateScope scope, StringBuilder output)
         {
@@ -258,7 +258,7 @@ internal abstract class Stmt(int offset)
             var call = new TemplateScope(state, definition);
             for (int i = 0; i < parameters.Count; i++)
             {
-                KeyValuePair<string, Expr?> parameter = parameters[i];
+                KeyValuePair<string, TemplateExpression?> parameter = parameters[i];
                 object? value = args.Has(i, parameter.Key)
                     ? args.Get(i, parameter.Key)
                     : parameter.Value is null ? Undefined.Instance : parameter.Value.Evaluate(call);
