@@ -97,7 +97,7 @@ internal sealed class GenerationRun
     {
         _cancellationToken = cancellationToken;
         long t0 = Stopwatch.GetTimestamp();
-        _cached = await GuardAsync(_session.PromptAsync(_request.Prompt, cancellationToken)).ConfigureAwait(false);
+        _cached = await GuardAsync(_session.SetHistoryAsync(_request.Prompt, cancellationToken)).ConfigureAwait(false);
         _prefillTicks += Stopwatch.GetTimestamp() - t0;
         int evaluated = _request.Prompt.Length - _cached;
         TurboQuantTelemetry.Tokens.Add(evaluated, new KeyValuePair<string, object?>("tq.token.type", "input"));

@@ -104,9 +104,9 @@ internal static class NiahCommand
                 for (int di = 0; di < depths.Length; di++)
                 {
                     int[] prompt = BuildPrompt(model.BosTokenId, hay, needle, question, sentenceEnd, lengths[li] - Generated, depths[di]);
-                    session.Prompt(prompt);
+                    session.SetHistory(prompt);
                     logProbs[di, li] = AnswerLogProb(session, answerTokens);
-                    session.Prompt(prompt);
+                    session.SetHistory(prompt);
                     var sampler = new Sampler(SamplerOptions.Greedy);
                     int[] continuation = [.. session.Generate(sampler, Generated)];
                     string said = tokenizer.Decode(continuation);

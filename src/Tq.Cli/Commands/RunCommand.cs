@@ -82,7 +82,7 @@ internal static class RunCommand
         }
 
         long start = Stopwatch.GetTimestamp();
-        session.Prompt(tokens, cancellationToken);
+        session.SetHistory(tokens, cancellationToken);
         TimeSpan prefill = Stopwatch.GetElapsedTime(start);
 
         StreamingDecoder decoder = tokenizer.CreateStreamingDecoder();

@@ -11,8 +11,8 @@ namespace Tq.Core.Inference;
 /// </summary>
 /// <remarks>
 /// Two ways to evaluate: <see cref="Evaluate(ReadOnlySpan{int}, CancellationToken)"/> and
-/// <see cref="Prompt(ReadOnlySpan{int}, CancellationToken)"/> compute on the calling thread;
-/// <see cref="EvaluateAsync"/> and <see cref="PromptAsync"/> hand the work to the model's scheduler thread, which
+/// <see cref="SetHistory(ReadOnlySpan{int}, CancellationToken)"/> compute on the calling thread;
+/// <see cref="EvaluateAsync"/> and <see cref="SetHistoryAsync"/> hand the work to the model's scheduler thread, which
 /// evaluates the pending tokens of every session of the model in one forward pass per step (continuous batching), so
 /// concurrent sessions share each weight read. While an asynchronous evaluation runs the session is busy: any other
 /// call that reads or changes it throws <see cref="InvalidOperationException"/>.
@@ -99,7 +99,7 @@ public sealed class Session : IDisposable
     /// <returns>The number of prompt tokens reused from the cache.</returns>
     /// <exception cref="ArgumentException">An empty prompt.</exception>
     /// <exception cref="ContextOverflowException">The prompt is longer than <see cref="ContextLength"/>; the session is unchanged.</exception>
-    public int Prompt(ReadOnlySpan<int> prompt, CancellationToken cancellationToken = default)
+    public int SetHistory(ReadOnlySpan<int> prompt, CancellationToken cancellationToken = default)
     {
         CheckPrompt(prompt);
         int common = KeepPrefixOf(prompt);
@@ -108,7 +108,7 @@ public sealed class Session : IDisposable
     }
 
     /// <summary>
-    /// <see cref="Prompt(ReadOnlySpan{int}, CancellationToken)"/> on the model's scheduler thread, batched with the
+    /// <see cref="SetHistory(ReadOnlySpan{int}, CancellationToken)"/> on the model's scheduler thread, batched with the
     /// other sessions' work: makes the history equal to <paramref name="prompt"/>, reusing the longest common prefix
     /// except its last few tokens. Those (up to 4) are always evaluated again, in one pass, so the logits of the last
     /// token come from the same kernel path whether the session was fresh or warm: a repeated request gives the same
@@ -119,7 +119,7 @@ public sealed class Session : IDisposable
     /// <exception cref="ContextOverflowException">The prompt is longer than <see cref="ContextLength"/>; the session is unchanged.</exception>
     /// <exception cref="InvalidOperationException">The session is already evaluating.</exception>
     /// <exception cref="OperationCanceledException">Cancelled between forward passes; the tokens evaluated so far stay in the history.</exception>
-    public ValueTask<int> PromptAsync(ReadOnlyMemory<int> prompt, CancellationToken cancellationToken = default)
+    public ValueTask<int> SetHistoryAsync(ReadOnlyMemory<int> prompt, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         CheckPrompt(prompt.Span);

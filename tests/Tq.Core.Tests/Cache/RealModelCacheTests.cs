@@ -72,11 +72,11 @@ public sealed class RealModelCacheTests
         int[] tokens = Tokenizer.FromGguf(m.File).Encode(text, addSpecial: true);
         int[] first = tokens[..120], second = tokens[..160];
         using Session reused = m.CreateSession(new SessionOptions { ContextLength = 256, KvCache = KvCacheOptions.TurboQuant() });
-        reused.Prompt(first);
+        reused.SetHistory(first);
         _ = reused.Generate(new Sampler(SamplerOptions.Greedy), 8).ToArray();
-        int kept = reused.Prompt(second);
+        int kept = reused.SetHistory(second);
         using Session fresh = m.CreateSession(new SessionOptions { ContextLength = 256, KvCache = KvCacheOptions.TurboQuant() });
-        fresh.Prompt(second);
+        fresh.SetHistory(second);
         Assert.InRange(kept, 120, 159);
 
         // The codes of the reused prefix are the fresh ones; only window rows the ring no longer held after the
@@ -90,7 +90,7 @@ public sealed class RealModelCacheTests
     private static int[] Greedy(Model m, int[] prompt, KvCacheOptions cache)
     {
         using Session session = m.CreateSession(new SessionOptions { ContextLength = Context, KvCache = cache });
-        session.Prompt(prompt);
+        session.SetHistory(prompt);
         return [.. session.Generate(new Sampler(SamplerOptions.Greedy), 16)];
     }
 

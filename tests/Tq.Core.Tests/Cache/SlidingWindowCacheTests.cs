@@ -66,7 +66,7 @@ public sealed class SlidingWindowCacheTests
         // Keep 100 tokens, then a different continuation: the sliding ring (64 + 16 rows) no longer holds tokens 36..99.
         int[] prompt = [.. tokens[..100], .. tokens[200..240]];
         Assert.False(session.Cache.CanTruncate(100));
-        Assert.Equal(0, session.Prompt(prompt));
+        Assert.Equal(0, session.SetHistory(prompt));
         float[] rewound = session.Logits.ToArray();
 
         using Session fresh = model.CreateSession(new SessionOptions { ContextLength = 512, BatchSize = 16 });

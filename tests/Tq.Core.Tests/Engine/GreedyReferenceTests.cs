@@ -41,7 +41,7 @@ public sealed class GreedyReferenceTests
         ReferenceData.GreedyCase reference = ReferenceData.Greedy(model)[prompt];
         using Model m = Model.Load(TestPaths.Model(model + ".gguf"), new ModelOptions { Threads = 1 });
         using Session session = m.CreateSession(new SessionOptions { ContextLength = 512 });
-        session.Prompt(reference.PromptTokens);
+        session.SetHistory(reference.PromptTokens);
         var sampler = new Sampler(SamplerOptions.Greedy);
         double worst = 0;
         for (int i = 0; i < MatchedTokens; i++)

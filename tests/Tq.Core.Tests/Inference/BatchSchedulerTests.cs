@@ -37,7 +37,7 @@ public sealed class BatchSchedulerTests : IDisposable
     private static (int[] Tokens, float[][] Logits) Alone(Model model, int[] prompt, int steps, KvCacheOptions? cache = null)
     {
         using Session session = NewSession(model, cache: cache);
-        session.Prompt(prompt);
+        session.SetHistory(prompt);
         var tokens = new int[steps];
         var logits = new float[steps][];
         for (int i = 0; i < steps; i++)
@@ -52,7 +52,7 @@ public sealed class BatchSchedulerTests : IDisposable
 
     private static async Task<(int[] Tokens, float[][] Logits)> DecodeAsync(Session session, int[] prompt, int steps)
     {
-        await session.PromptAsync(prompt);
+        await session.SetHistoryAsync(prompt);
         return await DecodeAsync(session, steps);
     }
 
@@ -167,7 +167,7 @@ public sealed class BatchSchedulerTests : IDisposable
         using Session prefill = NewSession(batch: 16);
         Task<(int[], float[][])> decodeA = DecodeAsync(a, Prompts[0], 24);
         Task<(int[], float[][])> decodeB = DecodeAsync(b, Prompts[1], 24);
-        int reused = await prefill.PromptAsync(longPrompt);
+        int reused = await prefill.SetHistoryAsync(longPrompt);
         var (tokensA, _) = await decodeA;
         var (tokensB, _) = await decodeB;
         Assert.Equal(0, reused);
@@ -183,15 +183,15 @@ public sealed class BatchSchedulerTests : IDisposable
     public async Task PromptAsync_WarmSession_ReusesPrefixAndReevaluatesTheLastFour()
     {
         using Session session = NewSession();
-        Assert.Equal(0, await session.PromptAsync(Prompts[3]));
+        Assert.Equal(0, await session.SetHistoryAsync(Prompts[3]));
         float[] first = session.Logits.ToArray();
 
         // The same prompt again: all but its last 4 tokens are reused, and the logits are the same bits.
-        Assert.Equal(Prompts[3].Length - 4, await session.PromptAsync(Prompts[3]));
+        Assert.Equal(Prompts[3].Length - 4, await session.SetHistoryAsync(Prompts[3]));
         Assert.Equal(first, session.Logits.ToArray());
 
         int[] longer = [.. Prompts[3], 300, 301, 302, 303, 304, 305];
-        Assert.Equal(Prompts[3].Length, await session.PromptAsync(longer));
+        Assert.Equal(Prompts[3].Length, await session.SetHistoryAsync(longer));
         Assert.Equal(longer, session.Tokens.ToArray());
     }
 
@@ -200,7 +200,7 @@ public sealed class BatchSchedulerTests : IDisposable
     {
         using Session session = NewSession(batch: 4);
         int[] prompt = [.. Enumerable.Repeat(Prompts[3], 6).SelectMany(p => p)];
-        Task<int> pending = session.PromptAsync(prompt).AsTask();
+        Task<int> pending = session.SetHistoryAsync(prompt).AsTask();
         Assert.Throws<InvalidOperationException>(() => session.Evaluate([1]));
         Refused<InvalidOperationException>(() => session.AppendAsync(1));
         Assert.Throws<InvalidOperationException>(() => session.Truncate(0));
@@ -216,7 +216,7 @@ public sealed class BatchSchedulerTests : IDisposable
         using Session session = NewSession(batch: 4);
         int[] prompt = [.. Enumerable.Repeat(Prompts[3], 8).SelectMany(p => p)];
         using var cts = new CancellationTokenSource();
-        Task<int> pending = session.PromptAsync(prompt, cts.Token).AsTask();
+        Task<int> pending = session.SetHistoryAsync(prompt, cts.Token).AsTask();
         cts.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await pending);
         Assert.True(session.Length < prompt.Length, $"{session.Length} of {prompt.Length} tokens evaluated after cancellation.");
@@ -224,7 +224,7 @@ public sealed class BatchSchedulerTests : IDisposable
 
         // Already cancelled: nothing runs; the session stays usable.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await session.AppendAsync(5, cts.Token));
-        await session.PromptAsync(Prompts[0]);
+        await session.SetHistoryAsync(Prompts[0]);
         Assert.Equal(Prompts[0], session.Tokens.ToArray());
     }
 
@@ -233,9 +233,9 @@ public sealed class BatchSchedulerTests : IDisposable
     {
         using Session session = NewSession();
         Refused<ArgumentOutOfRangeException>(() => session.AppendAsync(_model.VocabularySize));
-        Refused<ArgumentException>(() => session.PromptAsync(Array.Empty<int>()));
-        Refused<ContextOverflowException>(() => session.PromptAsync(new int[129]));
-        await session.PromptAsync(new int[128]);
+        Refused<ArgumentException>(() => session.SetHistoryAsync(Array.Empty<int>()));
+        Refused<ContextOverflowException>(() => session.SetHistoryAsync(new int[129]));
+        await session.SetHistoryAsync(new int[128]);
         Refused<ContextOverflowException>(() => session.AppendAsync(1));
         Assert.Equal(128, session.Length);
     }
@@ -246,7 +246,7 @@ public sealed class BatchSchedulerTests : IDisposable
         Model model = Model.Load(TestPaths.Model("tq-stories-5m-q4_k_m.gguf"), new ModelOptions { Threads = 1 });
         Session session = model.CreateSession(new SessionOptions { ContextLength = 512, BatchSize = 4 });
         int[] prompt = [.. Enumerable.Repeat(Prompts[3], 30).SelectMany(p => p)];
-        Task<int> pending = session.PromptAsync(prompt).AsTask();
+        Task<int> pending = session.SetHistoryAsync(prompt).AsTask();
         model.Dispose();
         Exception? error = await Record.ExceptionAsync(async () => await pending);
         Assert.True(error is null or ObjectDisposedException, $"Unexpected {error}");
@@ -258,14 +258,14 @@ public sealed class BatchSchedulerTests : IDisposable
     {
         Session session = NewSession(batch: 4);
         int[] prompt = [.. Enumerable.Repeat(Prompts[3], 8).SelectMany(p => p)];
-        Task<int> pending = session.PromptAsync(prompt).AsTask();
+        Task<int> pending = session.SetHistoryAsync(prompt).AsTask();
         session.Dispose();
         Exception? error = await Record.ExceptionAsync(async () => await pending);
         Assert.True(error is null or ObjectDisposedException, $"Unexpected {error}");
 
         // The scheduler goes on with other sessions.
         using Session other = NewSession();
-        await other.PromptAsync(Prompts[0]);
+        await other.SetHistoryAsync(Prompts[0]);
         Assert.Equal(Prompts[0].Length, other.Length);
     }
 

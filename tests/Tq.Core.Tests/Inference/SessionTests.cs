@@ -38,13 +38,13 @@ public sealed class SessionTests : IDisposable
     {
         using Session session = _model.CreateSession(new SessionOptions { ContextLength = 64 });
         int[] other = [.. Prompt[..8], 300, 301, 302];
-        Assert.Equal(0, session.Prompt(other));
-        Assert.Equal(8, session.Prompt(Prompt));
+        Assert.Equal(0, session.SetHistory(other));
+        Assert.Equal(8, session.SetHistory(Prompt));
         Assert.Equal(Prompt, session.Tokens.ToArray());
         AssertClose(FreshLogits(Prompt), session.Logits);
 
         // The same prompt again reuses all but the last token, which is re-evaluated for its logits.
-        Assert.Equal(Prompt.Length - 1, session.Prompt(Prompt));
+        Assert.Equal(Prompt.Length - 1, session.SetHistory(Prompt));
         AssertClose(FreshLogits(Prompt), session.Logits);
     }
 
@@ -84,7 +84,7 @@ public sealed class SessionTests : IDisposable
     {
         using Session session = _model.CreateSession(new SessionOptions { ContextLength = 10 });
         session.Evaluate(Prompt.AsSpan(0, 3));
-        var ex = Assert.Throws<ContextOverflowException>(() => session.Prompt(Prompt));
+        var ex = Assert.Throws<ContextOverflowException>(() => session.SetHistory(Prompt));
         Assert.Equal(Prompt.Length, ex.Requested);
         Assert.Equal(10, ex.ContextLength);
         Assert.Throws<ContextOverflowException>(() => session.Evaluate(Prompt.AsSpan(0, 8)));

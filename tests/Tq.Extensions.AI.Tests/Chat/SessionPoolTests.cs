@@ -64,7 +64,7 @@ public sealed class SessionPoolTests : IDisposable
         pool.Dispose();
 
         Assert.True(pool.ShutdownToken.IsCancellationRequested);
-        Assert.Throws<ObjectDisposedException>(() => busy.Session.Prompt([1, 2]));
+        Assert.Throws<ObjectDisposedException>(() => busy.Session.SetHistory([1, 2]));
         Assert.Throws<ObjectDisposedException>(() => pool.Enter());
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => await pool.RentAsync(null, [1], CancellationToken.None));
         pool.Return(busy, null); // a late return after shutdown is harmless
@@ -81,7 +81,7 @@ public sealed class SessionPoolTests : IDisposable
     private static async Task<PooledSession> Use(SessionPool pool, int[] prompt, string? conversation = null)
     {
         PooledSession session = await pool.RentAsync(conversation, prompt, CancellationToken.None);
-        session.Session.Prompt(prompt);
+        session.Session.SetHistory(prompt);
         pool.Return(session, conversation);
         return session;
     }
