@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Tq.Core.Inference;
 using Tq.Core.Sampling;
@@ -25,8 +24,7 @@ internal sealed class GenerationRun
     private readonly Tokenizer _tokenizer;
     private readonly StreamingDecoder _decoder;
     private readonly JsonConstraint? _json;
-    private readonly JsonConstraint? _toolName;
-    private readonly float[]? _maskedLogits;
+    private readonly ToolNameConstraint? _toolName;
     private readonly long _start;
     private Sampler _sampler;
     private StopSequenceMatcher _stops;
@@ -55,23 +53,17 @@ internal sealed class GenerationRun
         _tokenizer = engine.Tokenizer;
         _start = start;
         _decoder = _tokenizer.CreateStreamingDecoder();
-        _sampler = new Sampler(request.Sampler);
         _stops = new StopSequenceMatcher(request.Stops);
         if (request.JsonMode)
         {
             _json = request.JsonSchema is { } schema ? JsonConstraint.For(_tokenizer, schema) : JsonConstraint.For(_tokenizer);
         }
-
-        if (request.ForcedToolNames is { } names)
+        else if (request.ForcedToolNames is { } names)
         {
-            _toolName = JsonConstraint.For(_tokenizer, EnumSchema(names));
+            _toolName = new ToolNameConstraint(_tokenizer, names);
         }
 
-        if (_json is not null || _toolName is not null)
-        {
-            _maskedLogits = new float[engine.Model.VocabularySize];
-        }
-
+        _sampler = CreateSampler(request.Sampler);
         ResetParser();
     }
 
@@ -135,16 +127,8 @@ internal sealed class GenerationRun
             await GuardAsync(_session.AppendAsync(_lastToken, cancellationToken)).ConfigureAwait(false);
         }
 
-        ReadOnlySpan<float> logits = _session.Logits;
-        JsonConstraint? constraint = _json ?? (_toolName is { IsComplete: false } ? _toolName : null);
-        if (constraint is not null)
-        {
-            logits.CopyTo(_maskedLogits);
-            constraint.Mask(_maskedLogits, _tokenizer);
-            logits = _maskedLogits;
-        }
-
-        int token = _sampler.Sample(logits, _session.Tokens);
+        // The sampling chain: the JSON or tool-name constraint (if any), then the sampler's stages.
+        int token = _sampler.Sample(_session.Logits, _session.Tokens);
         _generated++;
         _lastToken = token;
         if (_firstTokenAt == 0)
@@ -159,7 +143,6 @@ internal sealed class GenerationRun
             return Finish(ChatFinishReason.Stop, contents);
         }
 
-        constraint?.Accept(token);
         if (Process(_decoder.Append(token), contents))
         {
             return true;
@@ -369,32 +352,15 @@ internal sealed class GenerationRun
         SamplerOptions retry = _request.Sampler.Clone();
         retry.Temperature = Math.Max(retry.Temperature, RetryTemperature);
         retry.Seed = retry.Seed is ulong seed ? seed + (ulong)_attempt : null;
-        _sampler = new Sampler(retry);
+        _sampler = CreateSampler(retry);
         ResetParser();
 
         // The next step evaluates the prompt again (the session is truncated back to it) before sampling.
         _restarted = true;
     }
 
-    private static JsonElement EnumSchema(string[] names)
-    {
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            writer.WriteStartArray("enum");
-            foreach (string name in names)
-            {
-                writer.WriteStringValue(name);
-            }
-
-            writer.WriteEndArray();
-            writer.WriteEndObject();
-        }
-
-        using JsonDocument document = JsonDocument.Parse(buffer.WrittenMemory);
-        return document.RootElement.Clone();
-    }
+    private Sampler CreateSampler(SamplerOptions options) =>
+        new(options, _json is not null ? [_json] : _toolName is not null ? [_toolName] : []);
 
     private void ResetParser()
     {

@@ -6,8 +6,8 @@ namespace Tq.Core.Sampling;
 /// it sets the logit of every token it forbids to −∞, and follows the chosen token.
 /// </summary>
 /// <remarks>
-/// Implementations: <see cref="JsonConstraint"/> (JSON mode and JSON Schema). A constraint holds the state of one
-/// answer: one instance per generation.
+/// Implementations: <see cref="JsonConstraint"/> (JSON mode and JSON Schema), <see cref="ToolNameConstraint"/> (the
+/// name of a forced tool call). A constraint holds the state of one answer: one instance per generation.
 /// </remarks>
 internal interface ISamplingConstraint
 {
