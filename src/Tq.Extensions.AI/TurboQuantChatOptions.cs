@@ -12,7 +12,10 @@ public sealed class TurboQuantChatOptions
 {
     private static readonly KvCacheOptions s_cacheDefaults = new();
 
-    /// <summary>The bit widths <see cref="BitsK"/> and <see cref="BitsV"/> accept: 2, 2.5, 3, 3.5, 4, 8 and 16 (16 = FP16 cache).</summary>
+    /// <summary>
+    /// The bit widths <see cref="BitsK"/> and <see cref="BitsV"/> accept: 2, 2.5, 3, 3.5, 4 and 8 for the TurboQuant kind;
+    /// 16 (both) and 8 (both) also select the F16 and Q8_0 kinds when <see cref="KvCacheKind"/> is not set.
+    /// </summary>
     public static IReadOnlyList<float> AllowedBits { get; } = [2f, 2.5f, 3f, 3.5f, 4f, 8f, 16f];
 
     /// <summary>
@@ -29,13 +32,30 @@ public sealed class TurboQuantChatOptions
     public string? ModelCacheDirectory { get; set; }
 
     /// <summary>
-    /// Bits per key coordinate in the compressed cache (default 4): 2, 2.5, 3, 3.5 or 4 for TurboQuant codes, 8 for
-    /// Q8_0, 16 for an uncompressed FP16 cache. Key precision dominates quality, so keep it at 4 or more.
+    /// How the KV cache stores tokens: <see cref="Core.Cache.KvCacheKind.TurboQuant"/> (compressed to <see cref="BitsK"/> /
+    /// <see cref="BitsV"/>), <see cref="Core.Cache.KvCacheKind.Q8_0"/> or <see cref="Core.Cache.KvCacheKind.F16"/> (which
+    /// use no bit setting). Null (the default) takes the kind from the bits, the shorthand of <c>tq --bits-k</c>:
+    /// BitsK = BitsV = 16 is F16, BitsK = BitsV = 8 is Q8_0, anything else TurboQuant.
+    /// </summary>
+    public KvCacheKind? KvCacheKind { get; set; }
+
+    /// <summary>
+    /// Bits per key coordinate of the TurboQuant cache (default 4): 2, 2.5, 3, 3.5 or 4 for TurboQuant codes, 8 for Q8_0
+    /// rows inside the TurboQuant layout. Key precision dominates quality, so keep it at 4 or more. Without
+    /// <see cref="KvCacheKind"/>, 16 (with <see cref="BitsV"/> 16) means the FP16 cache and 8 with 8 the Q8_0 cache.
     /// </summary>
     public float BitsK { get; set; } = 4f;
 
     /// <summary>Bits per value coordinate (default 2; values tolerate low precision): the same choices as <see cref="BitsK"/>.</summary>
     public float BitsV { get; set; } = 2f;
+
+    /// <summary>The cache kind in effect: <see cref="KvCacheKind"/>, or the kind the bits name when it is not set.</summary>
+    internal KvCacheKind EffectiveKvCacheKind => KvCacheKind ?? (BitsK, BitsV) switch
+    {
+        (16f, 16f) => Core.Cache.KvCacheKind.F16,
+        (8f, 8f) => Core.Cache.KvCacheKind.Q8_0,
+        _ => Core.Cache.KvCacheKind.TurboQuant,
+    };
 
     /// <summary>The first tokens of every sequence kept in FP16 (attention sinks; default 4, as <see cref="KvCacheOptions.SinkTokens"/>).</summary>
     public int SinkTokens { get; set; } = s_cacheDefaults.SinkTokens;

@@ -36,6 +36,7 @@ internal sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQua
         var failures = new List<string>();
         CheckBits(nameof(options.BitsK), options.BitsK, failures);
         CheckBits(nameof(options.BitsV), options.BitsV, failures);
+        CheckKind(options, failures);
         CheckNotNegative(nameof(options.SinkTokens), options.SinkTokens, failures);
         CheckNotNegative(nameof(options.RecentWindow), options.RecentWindow, failures);
         CheckNotNegative(nameof(options.BoundaryLayers), options.BoundaryLayers, failures);
@@ -48,7 +49,7 @@ internal sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQua
             failures.Add(Invariant($"BatchSize is {options.BatchSize}; it must be at least 1."));
         }
 
-        if ((options.BitsK == 16f) != (options.BitsV == 16f))
+        if (options.KvCacheKind is null && (options.BitsK == 16f) != (options.BitsV == 16f))
         {
             failures.Add(Invariant($"BitsK is {options.BitsK} and BitsV is {options.BitsV}; 16 (the FP16 cache) applies to keys and values together: set both to 16, or neither."));
         }
@@ -122,7 +123,9 @@ internal sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQua
         }
 
         int context = options.ContextSize > 0 ? options.ContextSize : info.ContextLength;
-        string setting = Invariant($"{context} tokens, BitsK {options.BitsK}, BitsV {options.BitsV}");
+        string setting = options.KvCacheKind is KvCacheKind.F16 or KvCacheKind.Q8_0
+            ? Invariant($"{context} tokens, KvCacheKind {options.KvCacheKind}")
+            : Invariant($"{context} tokens, BitsK {options.BitsK}, BitsV {options.BitsV}");
         long sessionBytes = kvBytes.Value;
         if (options.MaxKvCacheBytes > 0 && sessionBytes > options.MaxKvCacheBytes)
         {
@@ -152,6 +155,37 @@ internal sealed class TurboQuantChatOptionsValidator : IValidateOptions<TurboQua
         catch (Exception ex) when (ex is NotSupportedException or InvalidDataException or ArgumentException or KeyNotFoundException or InvalidCastException)
         {
             return null;
+        }
+    }
+
+    /// <summary>An explicit kind and the bits must not contradict each other.</summary>
+    private static void CheckKind(TurboQuantChatOptions options, List<string> failures)
+    {
+        switch (options.KvCacheKind)
+        {
+            case null:
+                return;
+            case KvCacheKind.TurboQuant:
+                if (options.BitsK == 16f || options.BitsV == 16f)
+                {
+                    failures.Add(Invariant($"BitsK is {options.BitsK} and BitsV is {options.BitsV} with KvCacheKind TurboQuant; 16 bits is the F16 cache: set KvCacheKind to F16, or TurboQuant bits (2, 2.5, 3, 3.5, 4 or 8)."));
+                }
+
+                return;
+            case KvCacheKind.F16 or KvCacheKind.Q8_0:
+                // The kind stores its own format; the bits may stay at their defaults or name the same kind.
+                float own = options.KvCacheKind == KvCacheKind.F16 ? 16f : 8f;
+                var defaults = new TurboQuantChatOptions();
+                bool untouched = options.BitsK == defaults.BitsK && options.BitsV == defaults.BitsV;
+                if (!untouched && (options.BitsK != own || options.BitsV != own))
+                {
+                    failures.Add(Invariant($"BitsK is {options.BitsK} and BitsV is {options.BitsV} with KvCacheKind {options.KvCacheKind}, which uses no bit setting: remove BitsK and BitsV, or set KvCacheKind to TurboQuant to compress to those bits."));
+                }
+
+                return;
+            default:
+                failures.Add(Invariant($"KvCacheKind is {options.KvCacheKind}; it must be F16, Q8_0 or TurboQuant."));
+                return;
         }
     }
 

@@ -85,7 +85,7 @@ public sealed class TurboQuantEngine : IDisposable
     /// <summary>Tokens one session holds (prompt plus output).</summary>
     public int ContextLength => State.ContextLength;
 
-    /// <summary>The KV-cache settings of every session, mapped from <see cref="TurboQuantChatOptions.BitsK"/>, <see cref="TurboQuantChatOptions.BitsV"/> and the other cache options.</summary>
+    /// <summary>The KV-cache settings of every session, mapped from <see cref="TurboQuantChatOptions.KvCacheKind"/>, the bits and the other cache options.</summary>
     public KvCacheOptions KvCache { get; }
 
     internal SessionPool Sessions => State.Sessions;
@@ -225,15 +225,15 @@ public sealed class TurboQuantEngine : IDisposable
     }
 
     /// <summary>
-    /// 16/16 bits: the FP16 cache; 8/8: Q8_0 blocks; otherwise TurboQuant codes with the sink, window, boundary-layer
-    /// (Q8_0 there), pre-RoPE and QJL settings.
+    /// The F16 or Q8_0 cache, or TurboQuant codes with the bits, sink, window, boundary-layer (Q8_0 there), pre-RoPE and
+    /// QJL settings (<see cref="TurboQuantChatOptions.KvCacheKind"/>, or the kind the bits name).
     /// </summary>
     internal static KvCacheOptions CreateKvCacheOptions(TurboQuantChatOptions o)
     {
-        var cache = o switch
+        var cache = o.EffectiveKvCacheKind switch
         {
-            { BitsK: 16f, BitsV: 16f } => new KvCacheOptions { Kind = KvCacheKind.F16 },
-            { BitsK: 8f, BitsV: 8f } => new KvCacheOptions { Kind = KvCacheKind.Q8_0 },
+            KvCacheKind.F16 => new KvCacheOptions { Kind = KvCacheKind.F16 },
+            KvCacheKind.Q8_0 => new KvCacheOptions { Kind = KvCacheKind.Q8_0 },
             _ => new KvCacheOptions
             {
                 Kind = KvCacheKind.TurboQuant,

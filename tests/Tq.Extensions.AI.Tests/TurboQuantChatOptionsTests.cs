@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Tq.Core.Cache;
 using Tq.Core.Gguf;
 using Tq.Extensions.AI.ToolCalling;
 using Tq.Testing;
@@ -207,6 +208,59 @@ public sealed class TurboQuantChatOptionsTests : IDisposable
         Assert.Equal((false, true, 8192, 6, 2, 4294967296L, true), (o.PreRopeKeys, o.UseQjl, o.ContextSize, o.Threads, o.MaxConcurrentSessions, o.MaxKvCacheBytes, o.EagerLoad));
         Assert.Equal(("chatml", ToolCallFormat.Mistral, (long?)42), (o.ChatTemplate, o.ToolCallFormat, o.Seed));
         Assert.Equal((0.2f, 0.9f, 20, 0.1f, 1.1f, (int?)256), (o.Temperature, o.TopP, o.TopK, o.MinP, o.RepetitionPenalty, o.MaxOutputTokens));
+    }
+
+    [Theory]
+    [InlineData(null, 16f, 16f, KvCacheKind.F16)]
+    [InlineData(null, 8f, 8f, KvCacheKind.Q8_0)]
+    [InlineData(null, 4f, 2f, KvCacheKind.TurboQuant)]
+    [InlineData(null, 8f, 4f, KvCacheKind.TurboQuant)]
+    [InlineData(KvCacheKind.F16, 4f, 2f, KvCacheKind.F16)]
+    [InlineData(KvCacheKind.F16, 16f, 16f, KvCacheKind.F16)]
+    [InlineData(KvCacheKind.Q8_0, 4f, 2f, KvCacheKind.Q8_0)]
+    [InlineData(KvCacheKind.TurboQuant, 8f, 8f, KvCacheKind.TurboQuant)]
+    public void KvCacheKind_ExplicitOrFromTheBits_SelectsTheCache(KvCacheKind? kind, float bitsK, float bitsV, KvCacheKind expected)
+    {
+        var options = new TurboQuantChatOptions { ModelPath = TestPaths.Model("tq-chat-5m-f16.gguf"), KvCacheKind = kind, BitsK = bitsK, BitsV = bitsV };
+
+        ValidateOptionsResult result = new TurboQuantChatOptionsValidator().Validate(null, options);
+        KvCacheOptions cache = TurboQuantEngine.CreateKvCacheOptions(options);
+
+        Assert.True(result.Succeeded, result.FailureMessage);
+        Assert.Equal(expected, cache.Kind);
+        if (expected == KvCacheKind.TurboQuant)
+        {
+            Assert.Equal((bitsK, bitsV), ((float)cache.BitsK, (float)cache.BitsV));
+        }
+    }
+
+    [Theory]
+    [InlineData(KvCacheKind.TurboQuant, 16f, 16f, "16 bits is the F16 cache: set KvCacheKind to F16")]
+    [InlineData(KvCacheKind.F16, 3f, 2f, "KvCacheKind F16, which uses no bit setting")]
+    [InlineData(KvCacheKind.Q8_0, 16f, 16f, "KvCacheKind Q8_0, which uses no bit setting")]
+    [InlineData((KvCacheKind)7, 4f, 2f, "KvCacheKind is 7; it must be F16, Q8_0 or TurboQuant")]
+    public void Validate_KvCacheKindContradictingTheBits_FailsNamingBoth(KvCacheKind kind, float bitsK, float bitsV, string expected)
+    {
+        var options = new TurboQuantChatOptions { ModelPath = TestPaths.Model("tq-chat-5m-f16.gguf"), KvCacheKind = kind, BitsK = bitsK, BitsV = bitsV };
+
+        ValidateOptionsResult result = new TurboQuantChatOptionsValidator().Validate(null, options);
+
+        Assert.True(result.Failed);
+        Assert.Contains(expected, result.FailureMessage, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Bind_KvCacheKind_FromConfiguration()
+    {
+        IConfiguration config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["TurboQuant:KvCacheKind"] = "Q8_0",
+        }).Build();
+
+        TurboQuantChatOptions o = config.GetSection("TurboQuant").Get<TurboQuantChatOptions>()!;
+
+        Assert.Equal(KvCacheKind.Q8_0, o.KvCacheKind);
+        Assert.Equal(KvCacheKind.Q8_0, TurboQuantEngine.CreateKvCacheOptions(o).Kind);
     }
 
     [Fact]

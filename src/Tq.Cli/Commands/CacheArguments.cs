@@ -29,6 +29,16 @@ internal sealed class CacheArguments
         }
     }
 
+    /// <summary>A <c>--cache</c> name: f16, q8_0 (or q8), tq (or turboquant), in any case.</summary>
+    /// <exception cref="ArgumentException">Another name.</exception>
+    public static KvCacheKind ParseKind(string name) => name.ToUpperInvariant() switch
+    {
+        "F16" => KvCacheKind.F16,
+        "Q8_0" or "Q8" => KvCacheKind.Q8_0,
+        "TQ" or "TURBOQUANT" => KvCacheKind.TurboQuant,
+        _ => throw new ArgumentException($"Unknown cache kind '{name.ToUpperInvariant()}'; use f16, q8_0 or tq."),
+    };
+
     public KvCacheOptions Read(ParseResult parse) => Read(parse, parse.GetValue(_kind)!);
 
     /// <summary>One options object per kind of a comma list (<c>--cache f16,q8_0,tq</c>), the other flags shared.</summary>
@@ -37,16 +47,9 @@ internal sealed class CacheArguments
 
     private KvCacheOptions Read(ParseResult parse, string kindName)
     {
-        string kind = kindName.ToUpperInvariant();
         var options = new KvCacheOptions
         {
-            Kind = kind switch
-            {
-                "F16" => KvCacheKind.F16,
-                "Q8_0" or "Q8" => KvCacheKind.Q8_0,
-                "TQ" or "TURBOQUANT" => KvCacheKind.TurboQuant,
-                _ => throw new ArgumentException($"Unknown cache kind '{kind}'; use f16, q8_0 or tq.", nameof(parse)),
-            },
+            Kind = ParseKind(kindName),
             BitsK = parse.GetValue(_bitsK),
             BitsV = parse.GetValue(_bitsV),
             SinkTokens = parse.GetValue(_sinks),

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.AI;
+using Tq.Core.Cache;
 using Tq.Extensions.AI;
 
 namespace Tq.Cli.Commands;
@@ -15,6 +16,7 @@ internal static class ChatCommand
     public static Command Create()
     {
         var model = new Option<string>("--model", "-m") { Description = "The GGUF model: a path or a model pulled with `tq pull`.", Required = true };
+        var cache = new Option<string?>("--cache") { Description = "KV-cache kind: f16, q8_0 or tq (TurboQuant at --bits-k/--bits-v); default: from the bits (16/16 FP16, 8/8 Q8_0, else TurboQuant)." };
         var bitsK = new Option<float>("--bits-k") { Description = "Key bits: 2, 2.5, 3, 3.5, 4 (TurboQuant), 8 (Q8_0), 16 (FP16).", DefaultValueFactory = _ => 4f };
         var bitsV = new Option<float>("--bits-v") { Description = "Value bits (as --bits-k).", DefaultValueFactory = _ => 2f };
         var system = new Option<string?>("--system") { Description = "The system prompt." };
@@ -27,7 +29,7 @@ internal static class ChatCommand
         var json = new Option<bool>("--json") { Description = "Every answer is a JSON object (JSON mode)." };
         var jsonSchema = new Option<string?>("--json-schema") { Description = "Every answer is JSON matching this JSON Schema (inline JSON text)." };
         var command = new Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.");
-        foreach (Option o in new Option[] { model, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template, json, jsonSchema })
+        foreach (Option o in new Option[] { model, cache, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template, json, jsonSchema })
         {
             command.Options.Add(o);
         }
@@ -38,6 +40,7 @@ internal static class ChatCommand
             var options = new TurboQuantChatOptions
             {
                 ModelPath = parse.GetValue(model),
+                KvCacheKind = parse.GetValue(cache) is { } kind ? CacheArguments.ParseKind(kind) : null,
                 BitsK = parse.GetValue(bitsK),
                 BitsV = parse.GetValue(bitsV),
                 ContextSize = parse.GetValue(ctx),
@@ -69,7 +72,7 @@ internal static class ChatCommand
         double lastSeconds = 0;
         if (interactive)
         {
-            output.WriteLine($"tq chat: {client.Engine.ModelId}, KV cache {Describe(options)}. /reset, /stats, /exit.");
+            output.WriteLine($"tq chat: {client.Engine.ModelId}, KV cache {Describe(client.Engine.KvCache)}. /reset, /stats, /exit.");
         }
 
         while (true)
@@ -95,7 +98,7 @@ internal static class ChatCommand
                     output.WriteLine("(conversation reset)");
                     continue;
                 case "/stats":
-                    output.WriteLine(Stats(client, options, last, lastSeconds));
+                    output.WriteLine(Stats(client, last, lastSeconds));
                     continue;
             }
 
@@ -120,11 +123,14 @@ internal static class ChatCommand
     private static List<ChatMessage> NewHistory(string? system) =>
         string.IsNullOrEmpty(system) ? [] : [new ChatMessage(ChatRole.System, system)];
 
-    private static string Describe(TurboQuantChatOptions o) => o.BitsK == 16 && o.BitsV == 16 ? "FP16"
-        : o.BitsK == 8 && o.BitsV == 8 ? "Q8_0"
-        : string.Create(CultureInfo.InvariantCulture, $"TurboQuant K{o.BitsK}/V{o.BitsV}");
+    private static string Describe(KvCacheOptions o) => o.Kind switch
+    {
+        KvCacheKind.F16 => "FP16",
+        KvCacheKind.Q8_0 => "Q8_0",
+        _ => string.Create(CultureInfo.InvariantCulture, $"TurboQuant K{o.BitsK}/V{o.BitsV}"),
+    };
 
-    private static string Stats(TurboQuantChatClient client, TurboQuantChatOptions options, UsageDetails? usage, double seconds)
+    private static string Stats(TurboQuantChatClient client, UsageDetails? usage, double seconds)
     {
         TurboQuantEngineStatistics s = client.Engine.GetStatistics();
         var text = new System.Text.StringBuilder();
@@ -137,7 +143,7 @@ internal static class ChatCommand
             text.Append(CultureInfo.InvariantCulture, $"last answer: prompt {usage.InputTokenCount} tokens ({usage.CachedInputTokenCount} reused from the cache, {prefilled} prefilled in {prefillUs / 1000.0:F1} ms), ")
                 .Append(CultureInfo.InvariantCulture, $"{output} generated in {decodeUs / 1000.0:F1} ms ({(decodeUs > 0 && output > 1 ? (output - 1) * 1e6 / decodeUs : 0):F1} tokens/s), total {seconds:F2} s\n");
             long tokens = (usage.InputTokenCount ?? 0) + output;
-            text.Append(CultureInfo.InvariantCulture, $"conversation: {tokens} tokens; KV cache {Describe(options)} {s.KvCacheBytesPerToken} bytes/token vs FP16 {s.F16KvCacheBytesPerToken} ")
+            text.Append(CultureInfo.InvariantCulture, $"conversation: {tokens} tokens; KV cache {Describe(client.Engine.KvCache)} {s.KvCacheBytesPerToken} bytes/token vs FP16 {s.F16KvCacheBytesPerToken} ")
                 .Append(CultureInfo.InvariantCulture, $"({(double)s.F16KvCacheBytesPerToken / s.KvCacheBytesPerToken:F2}x smaller): {tokens * s.KvCacheBytesPerToken / 1024.0:F1} KiB vs {tokens * s.F16KvCacheBytesPerToken / 1024.0:F1} KiB\n");
         }
 

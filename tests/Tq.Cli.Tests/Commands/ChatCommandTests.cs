@@ -24,6 +24,25 @@ public sealed class ChatCommandTests
         Assert.StartsWith("sessions: 1 live", lines[3], StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("q8_0", "Q8_0")]
+    [InlineData("f16", "FP16")]
+    public void Chat_CacheKind_IsTheStatedCache(string kind, string cacheLabel)
+    {
+        CliResult result = TqProcess.Run(["chat", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "--temp", "0", "-n", "8", "--cache", kind], "Hello\n/stats\n/exit\n");
+
+        CliAssert.Succeeded(result);
+        Assert.Contains($"KV cache {cacheLabel} ", result.StdOut, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Chat_CacheKindContradictingTheBits_ExitsOneWithOneLine()
+    {
+        CliResult result = TqProcess.Run(["chat", "-m", TestPaths.Model("tq-chat-5m-q8_0.gguf"), "--cache", "tq", "--bits-k", "16", "--bits-v", "16"], "/exit\n");
+
+        CliAssert.FailedWithOneLine(result, "16 bits is the F16 cache: set KvCacheKind to F16");
+    }
+
     [Fact]
     public void Chat_JsonSchema_EveryAnswerMatchesTheSchema()
     {
