@@ -102,6 +102,19 @@ public sealed class PackageFeedFixture : IDisposable
 
         CopyTree(Path.Combine(TestPaths.RepoRoot, "src"), Path.Combine(sources, "src"));
         string[] projects = Directory.GetFiles(Path.Combine(sources, "src"), "*.csproj", SearchOption.AllDirectories);
+
+        // The packages are built as CI builds them, against each project's public-API baseline (RS0016/RS0017 are errors).
+        foreach (string project in projects)
+        {
+            foreach (string baseline in new[] { "PublicAPI.Shipped.txt", "PublicAPI.Unshipped.txt" })
+            {
+                if (!File.Exists(Path.Combine(Path.GetDirectoryName(project)!, baseline)))
+                {
+                    throw new InvalidOperationException($"{Path.GetFileName(project)} has no {baseline} in the copied sources.");
+                }
+            }
+        }
+
         string solution = Path.Combine(sources, "packages.slnx");
         File.WriteAllText(solution, "<Solution>\n" + string.Concat(projects.Select(p =>
             $"  <Project Path=\"{Path.GetRelativePath(sources, p).Replace('\\', '/')}\" />\n")) + "</Solution>\n");
