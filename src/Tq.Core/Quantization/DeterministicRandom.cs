@@ -1,8 +1,9 @@
 namespace Tq.Core.Quantization;
 
 /// <summary>
-/// xoshiro256** seeded through SplitMix64. Rotations and projections must be identical on every runtime and machine
-/// (codes written by one process are read by another), so System.Random, whose algorithm may change, is not used.
+/// xoshiro256** seeded through SplitMix64, the engine's one random generator. Rotations and projections must be
+/// identical on every runtime and machine (codes written by one process are read by another), and a seeded sampler must
+/// draw the same tokens everywhere, so System.Random, whose algorithm may change, is not used.
 /// </summary>
 internal struct DeterministicRandom
 {

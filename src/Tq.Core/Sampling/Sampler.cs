@@ -1,3 +1,4 @@
+using Tq.Core.Quantization;
 using System.Runtime.CompilerServices;
 namespace Tq.Core.Sampling;
 
@@ -11,7 +12,7 @@ public sealed class Sampler
 {
     private readonly ISamplingConstraint[] _constraints = [];
     private readonly SamplerOptions _options;
-    private SamplerRandom _random;
+    private DeterministicRandom _random;
     private int[] _ids = [];
     private float[] _logits = [];
     private float[] _keys = [];
@@ -24,7 +25,7 @@ public sealed class Sampler
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         _options = options.Clone();
-        _random = new SamplerRandom(options.Seed ?? (ulong)Random.Shared.NextInt64());
+        _random = new DeterministicRandom(options.Seed ?? (ulong)Random.Shared.NextInt64());
     }
 
     /// <summary>Creates the chain <paramref name="constraints"/> (in order) → the stages of <paramref name="options"/>.</summary>
