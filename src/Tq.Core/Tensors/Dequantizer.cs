@@ -283,12 +283,7 @@ internal static unsafe partial class Dequantizer
             byte* q = x + 16;
             for (int isc = 0; isc < 8; isc += 2, q += 32)
             {
-                ScaleMinK4(isc, scales, out int sc, out int mn);
-                float d1 = d * sc;
-                float m1 = min * mn;
-                ScaleMinK4(isc + 1, scales, out sc, out mn);
-                float d2 = d * sc;
-                float m2 = min * mn;
+                ScaleMinPair(scales, isc, d, min, out float d1, out float m1, out float d2, out float m2);
                 for (int l = 0; l < 32; l++)
                 {
                     *y++ = (d1 * (q[l] & 0xF)) - m1;
@@ -300,6 +295,17 @@ internal static unsafe partial class Dequantizer
                 }
             }
         }
+    }
+
+    // The scales and mins of sub-blocks isc and isc + 1 of a Q4_K/Q5_K super-block, times its d and dmin.
+    private static void ScaleMinPair(byte* scales, int isc, float d, float min, out float d1, out float m1, out float d2, out float m2)
+    {
+        ScaleMinK4(isc, scales, out int sc, out int mn);
+        d1 = d * sc;
+        m1 = min * mn;
+        ScaleMinK4(isc + 1, scales, out sc, out mn);
+        d2 = d * sc;
+        m2 = min * mn;
     }
 
     private static void Q5_K(byte* x, float* y, int blocks)
@@ -314,12 +320,7 @@ internal static unsafe partial class Dequantizer
             int u1 = 1, u2 = 2;
             for (int isc = 0; isc < 8; isc += 2, ql += 32, u1 <<= 2, u2 <<= 2)
             {
-                ScaleMinK4(isc, scales, out int sc, out int mn);
-                float d1 = d * sc;
-                float m1 = min * mn;
-                ScaleMinK4(isc + 1, scales, out sc, out mn);
-                float d2 = d * sc;
-                float m2 = min * mn;
+                ScaleMinPair(scales, isc, d, min, out float d1, out float m1, out float d2, out float m2);
                 for (int l = 0; l < 32; l++)
                 {
                     *y++ = (d1 * ((ql[l] & 0xF) + ((qh[l] & u1) != 0 ? 16 : 0))) - m1;
