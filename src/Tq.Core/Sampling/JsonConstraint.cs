@@ -366,12 +366,14 @@ internal sealed partial class JsonConstraint : ISamplingConstraint
                     return false;
                 case Mode.NumberZero:
                 case Mode.NumberInt:
-                    if (Mode == Mode.NumberInt && char.IsAsciiDigit(c))
+                case Mode.NumberFraction:
+                    // More digits (not after a leading zero), a fraction (not twice), an exponent, or the number ends.
+                    if (Mode != Mode.NumberZero && char.IsAsciiDigit(c))
                     {
                         return true;
                     }
 
-                    if (c == '.')
+                    if (c == '.' && Mode != Mode.NumberFraction)
                     {
                         Mode = Mode.NumberDot;
                         return true;
@@ -393,20 +395,6 @@ internal sealed partial class JsonConstraint : ISamplingConstraint
 
                     Mode = Mode.NumberFraction;
                     return true;
-                case Mode.NumberFraction:
-                    if (char.IsAsciiDigit(c))
-                    {
-                        return true;
-                    }
-
-                    if (c is 'e' or 'E')
-                    {
-                        Mode = Mode.NumberE;
-                        return true;
-                    }
-
-                    EndValue();
-                    return Feed(c);
                 case Mode.NumberE:
                     if (c is '+' or '-')
                     {
