@@ -112,16 +112,7 @@ internal sealed unsafe class F16KvCache : IKvCache
     public void Attend(int layer, int position, int count, ReadOnlySpan<float> queries, Span<float> output, WorkerPool? pool)
     {
         KvCacheLayout l = Layout;
-        Layout.CheckBatch(layer, position, count, _length);
-        if (queries.Length < count * l.Heads * l.KeyLength)
-        {
-            throw new ArgumentException($"The queries hold {queries.Length} floats; {count} × {l.Heads} × {l.KeyLength} are needed.", nameof(queries));
-        }
-
-        if (output.Length < count * l.Heads * l.ValueLength)
-        {
-            throw new ArgumentException($"The output holds {output.Length} floats; {count} × {l.Heads} × {l.ValueLength} are needed.", nameof(output));
-        }
+        Layout.CheckAttend(layer, position, count, _length, queries.Length, output.Length);
 
         fixed (Half* k = _keys[layer])
         fixed (Half* v = _values[layer])

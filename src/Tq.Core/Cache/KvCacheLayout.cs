@@ -154,4 +154,24 @@ internal sealed class KvCacheLayout
             throw new ArgumentOutOfRangeException(nameof(count), count, $"Tokens {position}..{position + count - 1} do not fit the cache capacity of {Capacity}.");
         }
     }
+
+    /// <summary>
+    /// Checks an <c>Attend</c> call of every cache kind: the batch (<see cref="CheckBatch"/>) and room for its queries
+    /// and outputs.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The batch is out of range.</exception>
+    /// <exception cref="ArgumentException">The queries or the output are too short (the message says by how much).</exception>
+    public void CheckAttend(int layer, int position, int count, int committed, int queries, int output)
+    {
+        CheckBatch(layer, position, count, committed);
+        if (queries < count * Heads * KeyLength)
+        {
+            throw new ArgumentException($"The queries hold {queries} floats; {count} × {Heads} × {KeyLength} are needed.", nameof(queries));
+        }
+
+        if (output < count * Heads * ValueLength)
+        {
+            throw new ArgumentException($"The output holds {output} floats; {count} × {Heads} × {ValueLength} are needed.", nameof(output));
+        }
+    }
 }
