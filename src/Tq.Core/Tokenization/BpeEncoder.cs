@@ -68,19 +68,11 @@ internal sealed class BpeEncoder
             }
         }
 
-        Symbol[] symbols = ArrayPool<Symbol>.Shared.Rent(word.Length);
+        MergeSymbol[] symbols = ArrayPool<MergeSymbol>.Shared.Rent(word.Length);
         byte[] keyBuffer = ArrayPool<byte>.Shared.Rent(word.Length + 2);
         try
         {
-            int count = 0;
-            for (int offset = 0; offset < word.Length;)
-            {
-                int n = _byteTokens is null ? 1 : Math.Min(SpmEncoder.Utf8Length(word[offset]), word.Length - offset);
-                symbols[count] = new Symbol { Start = offset, Length = n, Prev = count - 1 };
-                offset += n;
-                symbols[count].Next = offset == word.Length ? -1 : count + 1;
-                count++;
-            }
+            int count = MergeSymbol.Split(word, symbols, perCharacter: _byteTokens is not null);
 
             PriorityQueue<Bigram, Bigram> queue = _queues.Rent(count);
             for (int i = 1; i < count; i++)
@@ -90,23 +82,11 @@ internal sealed class BpeEncoder
 
             while (queue.TryDequeue(out Bigram bigram, out _))
             {
-                ref Symbol left = ref symbols[bigram.Left];
-                ref Symbol right = ref symbols[bigram.Right];
-                if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Size)
+                if (MergeSymbol.TryMerge(symbols, bigram.Left, bigram.Right, bigram.Size))
                 {
-                    continue;
+                    TryAddBigram(word, symbols, keyBuffer, queue, symbols[bigram.Left].Prev, bigram.Left);
+                    TryAddBigram(word, symbols, keyBuffer, queue, bigram.Left, symbols[bigram.Left].Next);
                 }
-
-                left.Length += right.Length;
-                right.Length = 0;
-                left.Next = right.Next;
-                if (right.Next >= 0)
-                {
-                    symbols[right.Next].Prev = bigram.Left;
-                }
-
-                TryAddBigram(word, symbols, keyBuffer, queue, left.Prev, bigram.Left);
-                TryAddBigram(word, symbols, keyBuffer, queue, bigram.Left, left.Next);
             }
 
             _queues.Return(queue, count);
@@ -151,11 +131,11 @@ internal sealed class BpeEncoder
         finally
         {
             ArrayPool<byte>.Shared.Return(keyBuffer);
-            ArrayPool<Symbol>.Shared.Return(symbols);
+            ArrayPool<MergeSymbol>.Shared.Return(symbols);
         }
     }
 
-    private void TryAddBigram(ReadOnlySpan<byte> word, Symbol[] symbols, byte[] keyBuffer, PriorityQueue<Bigram, Bigram> queue, int left, int right)
+    private void TryAddBigram(ReadOnlySpan<byte> word, MergeSymbol[] symbols, byte[] keyBuffer, PriorityQueue<Bigram, Bigram> queue, int left, int right)
     {
         if (left == -1 || right == -1)
         {
@@ -174,14 +154,6 @@ internal sealed class BpeEncoder
 
         var bigram = new Bigram(left, right, rank, size);
         queue.Enqueue(bigram, bigram);
-    }
-
-    private struct Symbol
-    {
-        public int Start;
-        public int Length;
-        public int Prev;
-        public int Next;
     }
 
     private readonly record struct Bigram(int Left, int Right, int Rank, int Size);

@@ -35,18 +35,10 @@ internal sealed class SpmEncoder
             return;
         }
 
-        Symbol[] symbols = ArrayPool<Symbol>.Shared.Rent(text.Length);
+        MergeSymbol[] symbols = ArrayPool<MergeSymbol>.Shared.Rent(text.Length);
         try
         {
-            int count = 0;
-            for (int offset = 0; offset < text.Length;)
-            {
-                int n = Math.Min(Utf8Length(text[offset]), text.Length - offset);
-                symbols[count] = new Symbol { Start = offset, Length = n, Prev = count - 1 };
-                offset += n;
-                symbols[count].Next = offset == text.Length ? -1 : count + 1;
-                count++;
-            }
+            int count = MergeSymbol.Split(text, symbols, perCharacter: true);
 
             PriorityQueue<Bigram, Bigram> queue = _queues.Rent(count);
             for (int i = 1; i < count; i++)
@@ -56,23 +48,11 @@ internal sealed class SpmEncoder
 
             while (queue.TryDequeue(out Bigram bigram, out _))
             {
-                ref Symbol left = ref symbols[bigram.Left];
-                ref Symbol right = ref symbols[bigram.Right];
-                if (left.Length == 0 || right.Length == 0 || left.Length + right.Length != bigram.Size)
+                if (MergeSymbol.TryMerge(symbols, bigram.Left, bigram.Right, bigram.Size))
                 {
-                    continue;
+                    TryAddBigram(text, symbols, queue, symbols[bigram.Left].Prev, bigram.Left);
+                    TryAddBigram(text, symbols, queue, bigram.Left, symbols[bigram.Left].Next);
                 }
-
-                left.Length += right.Length;
-                right.Length = 0;
-                left.Next = right.Next;
-                if (right.Next >= 0)
-                {
-                    symbols[right.Next].Prev = bigram.Left;
-                }
-
-                TryAddBigram(text, symbols, queue, left.Prev, bigram.Left);
-                TryAddBigram(text, symbols, queue, bigram.Left, left.Next);
             }
 
             _queues.Return(queue, count);
@@ -101,11 +81,11 @@ internal sealed class SpmEncoder
         }
         finally
         {
-            ArrayPool<Symbol>.Shared.Return(symbols);
+            ArrayPool<MergeSymbol>.Shared.Return(symbols);
         }
     }
 
-    private void TryAddBigram(ReadOnlySpan<byte> text, Symbol[] symbols, PriorityQueue<Bigram, Bigram> queue, int left, int right)
+    private void TryAddBigram(ReadOnlySpan<byte> text, MergeSymbol[] symbols, PriorityQueue<Bigram, Bigram> queue, int left, int right)
     {
         if (left == -1 || right == -1)
         {
@@ -131,14 +111,6 @@ internal sealed class SpmEncoder
         14 => 3,
         _ => 4,
     };
-
-    private struct Symbol
-    {
-        public int Start;
-        public int Length;
-        public int Prev;
-        public int Next;
-    }
 
     private readonly record struct Bigram(int Left, int Right, float Score, int Size);
 }
