@@ -266,24 +266,11 @@ internal sealed class PreTokenizer
             {
                 int cpt = w.Cpt(pos);
                 CodepointFlags flags = w.Flags(pos);
-                if (cpt == '\'' && pos + 1 < w.End)
+                int contraction = ContractionLength(ref w, pos, ignoreCase: false);
+                if (contraction > 0)
                 {
-                    int n1 = w.Cpt(pos + 1);
-                    if (n1 is 's' or 't' or 'm' or 'd')
-                    {
-                        pos += w.Add(pos + 2);
-                        continue;
-                    }
-
-                    if (pos + 2 < w.End)
-                    {
-                        int n2 = w.Cpt(pos + 2);
-                        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
-                        {
-                            pos += w.Add(pos + 3);
-                            continue;
-                        }
-                    }
+                    pos += w.Add(pos + contraction);
+                    continue;
                 }
 
                 CodepointFlags flags2 = cpt == ' ' ? w.Flags(pos + 1) : flags;
@@ -323,27 +310,7 @@ internal sealed class PreTokenizer
                     continue;
                 }
 
-                int spaces = 0;
-                while (Has(w.Flags(pos + spaces), CodepointFlags.Whitespace))
-                {
-                    spaces++;
-                }
-
-                if (spaces > 1 && w.Cpt(pos + spaces) != OutOfRange)
-                {
-                    pos += spaces - 1;
-                    w.Add(pos);
-                    continue;
-                }
-
-                if (spaces > 0)
-                {
-                    pos += spaces;
-                    w.Add(pos);
-                    continue;
-                }
-
-                w.Add(++pos);
+                pos = SplitWhitespace(ref w, pos, lineBreaks: false);
             }
 
             start += length;
@@ -360,24 +327,11 @@ internal sealed class PreTokenizer
             {
                 int cpt = w.Cpt(pos);
                 CodepointFlags flags = w.Flags(pos);
-                if (cpt == '\'' && pos + 1 < w.End)
+                int contraction = ContractionLength(ref w, pos, ignoreCase: true);
+                if (contraction > 0)
                 {
-                    int n1 = ToLower(w.Cpt(pos + 1));
-                    if (n1 is 's' or 't' or 'm' or 'd')
-                    {
-                        pos += w.Add(pos + 2);
-                        continue;
-                    }
-
-                    if (pos + 2 < w.End)
-                    {
-                        int n2 = ToLower(w.Cpt(pos + 2));
-                        if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
-                        {
-                            pos += w.Add(pos + 3);
-                            continue;
-                        }
-                    }
+                    pos += w.Add(pos + contraction);
+                    continue;
                 }
 
                 // [^\r\n\p{L}\p{N}]?\p{L}+
@@ -433,45 +387,77 @@ internal sealed class PreTokenizer
                     continue;
                 }
 
-                int spaces = 0;
-                int lastEndRn = 0;
-                while (Has(w.Flags(pos + spaces), CodepointFlags.Whitespace))
-                {
-                    int cpt2 = w.Cpt(pos + spaces);
-                    if (cpt2 is '\r' or '\n')
-                    {
-                        lastEndRn = pos + spaces + 1;
-                    }
-
-                    spaces++;
-                }
-
-                if (lastEndRn > 0)
-                {
-                    pos = lastEndRn;
-                    w.Add(pos);
-                    continue;
-                }
-
-                if (spaces > 1 && w.Cpt(pos + spaces) != OutOfRange)
-                {
-                    pos += spaces - 1;
-                    w.Add(pos);
-                    continue;
-                }
-
-                if (spaces > 0)
-                {
-                    pos += spaces;
-                    w.Add(pos);
-                    continue;
-                }
-
-                w.Add(++pos);
+                pos = SplitWhitespace(ref w, pos, lineBreaks: true);
             }
 
             start += length;
         }
+    }
+
+    // 's|'t|'re|'ve|'m|'ll|'d ((?i:...) for Llama 3): the length of the contraction at pos, or 0.
+    private static int ContractionLength(ref Window w, int pos, bool ignoreCase)
+    {
+        if (w.Cpt(pos) != '\'' || pos + 1 >= w.End)
+        {
+            return 0;
+        }
+
+        int n1 = ignoreCase ? ToLower(w.Cpt(pos + 1)) : w.Cpt(pos + 1);
+        if (n1 is 's' or 't' or 'm' or 'd')
+        {
+            return 2;
+        }
+
+        if (pos + 2 < w.End)
+        {
+            int n2 = ignoreCase ? ToLower(w.Cpt(pos + 2)) : w.Cpt(pos + 2);
+            if ((n1 == 'r' && n2 == 'e') || (n1 == 'v' && n2 == 'e') || (n1 == 'l' && n2 == 'l'))
+            {
+                return 3;
+            }
+        }
+
+        return 0;
+    }
+
+    // The last alternatives of both patterns at pos: (Llama 3 only: \s*[\r\n]+|) \s+(?!\S)|\s+, else one code point.
+    // Adds the piece and returns where the next one starts.
+    private static int SplitWhitespace(ref Window w, int pos, bool lineBreaks)
+    {
+        int spaces = 0;
+        int lastEndRn = 0;
+        while (Has(w.Flags(pos + spaces), CodepointFlags.Whitespace))
+        {
+            if (lineBreaks && w.Cpt(pos + spaces) is '\r' or '\n')
+            {
+                lastEndRn = pos + spaces + 1;
+            }
+
+            spaces++;
+        }
+
+        if (lastEndRn > 0)
+        {
+            w.Add(lastEndRn);
+            return lastEndRn;
+        }
+
+        if (spaces > 1 && w.Cpt(pos + spaces) != OutOfRange)
+        {
+            pos += spaces - 1;
+            w.Add(pos);
+            return pos;
+        }
+
+        if (spaces > 0)
+        {
+            pos += spaces;
+            w.Add(pos);
+            return pos;
+        }
+
+        w.Add(++pos);
+        return pos;
     }
 
     private const int OutOfRange = -1;
