@@ -24,19 +24,15 @@ internal static class BenchCommand
 
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = CliOptions.ModelFile();
         var prompt = new Option<string>("--n-prompt", "-p") { Description = "Prompt tokens of the pp tests, a comma list (0: skip).", DefaultValueFactory = _ => "128" };
         var gen = new Option<string>("--n-gen", "-n") { Description = "Generated tokens of the tg tests, a comma list (0: skip).", DefaultValueFactory = _ => "64" };
         var depth = new Option<string>("--n-depth", "-d") { Description = "Tokens already in the cache before each test, a comma list.", DefaultValueFactory = _ => "0" };
         var parallel = new Option<string>("--parallel", "-np") { Description = "Sequences decoding at once in the tg tests (continuous batching on the scheduler; t/s is their sum), a comma list.", DefaultValueFactory = _ => "1" };
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print JSON (llama-bench field names) instead of a table." };
-        var command = new Command("bench", "Prefill (ppN) and decode (tgN) speed at chosen depths, as llama-bench measures them.");
-        foreach (Option o in new Option[] { model, prompt, gen, depth, parallel, reps, threads, json })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("bench", "Prefill (ppN) and decode (tgN) speed at chosen depths, as llama-bench measures them.", model, prompt, gen, depth, parallel, reps, threads, json);
 
         var cache = new CacheArguments("f16");
         cache.AddTo(command);

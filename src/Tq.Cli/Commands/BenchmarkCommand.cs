@@ -19,12 +19,7 @@ internal static class BenchmarkCommand
         var vectors = new Option<int>("--vectors") { Description = "Vectors per data set.", DefaultValueFactory = _ => 10_000 };
         var seed = new Option<ulong>("--seed") { Description = "Seed of the data and of the rotations.", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON." };
-        var command = new Command("benchmark", "Measure the TurboQuant quantizers on synthetic data (no model needed).");
-        command.Options.Add(bits);
-        command.Options.Add(dims);
-        command.Options.Add(vectors);
-        command.Options.Add(seed);
-        command.Options.Add(json);
+        var command = CliOptions.Command("benchmark", "Measure the TurboQuant quantizers on synthetic data (no model needed).", bits, dims, vectors, seed, json);
         command.SetAction(parse =>
         {
             try

@@ -15,24 +15,20 @@ internal static class ChatCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "The GGUF model: a path or a model pulled with `tq pull`.", Required = true };
-        var cache = new Option<string?>("--cache") { Description = "KV-cache kind: f16, q8_0 or tq (TurboQuant at --bits-k/--bits-v); default: from the bits (16/16 FP16, 8/8 Q8_0, else TurboQuant)." };
-        var bitsK = new Option<float>("--bits-k") { Description = "Key bits: 2, 2.5, 3, 3.5, 4 (TurboQuant), 8 (Q8_0), 16 (FP16).", DefaultValueFactory = _ => 4f };
-        var bitsV = new Option<float>("--bits-v") { Description = "Value bits (as --bits-k).", DefaultValueFactory = _ => 2f };
+        var model = CliOptions.ModelReference();
+        var cache = CliOptions.EngineCache();
+        var bitsK = CliOptions.EngineBitsK();
+        var bitsV = CliOptions.EngineBitsV();
         var system = new Option<string?>("--system") { Description = "The system prompt." };
-        var temp = new Option<float>("--temp") { Description = "Temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };
+        var temp = CliOptions.Temperature();
         var seed = new Option<long?>("--seed", "-s") { Description = "Sampling seed (default: random)." };
         var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Most tokens per answer (default: up to the context end)." };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's).", DefaultValueFactory = _ => 0 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads();
         var template = new Option<string?>("--chat-template") { Description = "A built-in template name or Jinja text instead of the model's." };
         var json = new Option<bool>("--json") { Description = "Every answer is a JSON object (JSON mode)." };
         var jsonSchema = new Option<string?>("--json-schema") { Description = "Every answer is JSON matching this JSON Schema (inline JSON text)." };
-        var command = new Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.");
-        foreach (Option o in new Option[] { model, cache, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template, json, jsonSchema })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.", model, cache, bitsK, bitsV, system, temp, seed, maxTokens, ctx, threads, template, json, jsonSchema);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {

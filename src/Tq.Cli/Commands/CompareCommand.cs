@@ -22,21 +22,17 @@ internal static class CompareCommand
 
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = CliOptions.ModelFile();
         var file = new Option<FileInfo>("--file", "-f") { Description = "The text to score.", Required = true };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk (the context).", DefaultValueFactory = _ => 1024 };
         var chunks = new Option<int>("--chunks") { Description = "Chunks to score (0: all).", DefaultValueFactory = _ => 40 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (0: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads("Threads (0: every core).");
         var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (sinks, window, pre-RoPE, boundary one by one), 'boundary', 'prerope', 'norms', 'quick', 'accept' (F16, K4/V2, K4/V4), 'sparse', or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
         var speed = new Option<int>("--decode") { Description = "Decode steps timed at the end of the first chunk (0: no speed figures).", DefaultValueFactory = _ => 32 };
         var attention = new Option<bool>("--attention") { Description = "Per-layer cosine similarity of attention outputs vs F16, on the F16 run's activations (the F16 output is passed on, so the perplexity columns are then F16's)." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var cache = new CacheArguments();
-        var command = new Command("compare", "Perplexity, KL divergence vs F16, memory and speed of KV-cache settings.");
-        foreach (Option o in new Option[] { model, file, ctx, chunks, threads, grid, speed, attention, json })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("compare", "Perplexity, KL divergence vs F16, memory and speed of KV-cache settings.", model, file, ctx, chunks, threads, grid, speed, attention, json);
 
         cache.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>

@@ -21,9 +21,8 @@ internal static class InfoCommand
     {
         var model = new Argument<FileInfo?>("model") { Description = "A GGUF model file to describe.", Arity = ArgumentArity.ZeroOrOne };
         var modelOption = new Option<FileInfo?>("--model", "-m") { Description = "A GGUF model file to describe (same as the argument)." };
-        var command = new Command("info", "Print the machine's SIMD support, or a GGUF model's facts and KV-cache memory.");
+        var command = CliOptions.Command("info", "Print the machine's SIMD support, or a GGUF model's facts and KV-cache memory.", modelOption);
         command.Arguments.Add(model);
-        command.Options.Add(modelOption);
         command.SetAction(parse =>
         {
             FileInfo? file = parse.GetValue(model) ?? parse.GetValue(modelOption);

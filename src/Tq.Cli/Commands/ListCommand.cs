@@ -10,8 +10,7 @@ internal static class ListCommand
     public static Command Create()
     {
         var cacheDir = new Option<DirectoryInfo?>("--cache-dir") { Description = "The model cache folder (default: $TQ_MODELS or ~/.cache/tq/models)." };
-        var command = new Command("list", "List the models in the local cache.");
-        command.Options.Add(cacheDir);
+        var command = CliOptions.Command("list", "List the models in the local cache.", cacheDir);
         command.SetAction(parse => CliErrors.Run(() => Print(Console.Out, new ModelStore(parse.GetValue(cacheDir)?.FullName))));
         return command;
     }

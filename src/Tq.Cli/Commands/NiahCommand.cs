@@ -24,21 +24,17 @@ internal static class NiahCommand
 
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = CliOptions.ModelFile();
         var haystack = new Option<string>("--haystack") { Description = "A text file or a folder of .txt files (concatenated in name order, repeated as needed).", Required = true };
         var lengths = new Option<string>("--lengths") { Description = "Context lengths in tokens, comma separated (0: up to the model's context in 8 steps).", DefaultValueFactory = _ => "0" };
         var depths = new Option<string>("--depths") { Description = "Needle depths in percent, comma separated.", DefaultValueFactory = _ => "0,10,20,30,40,50,60,70,80,90,100" };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (0: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads("Threads (0: every core).");
         var needleOption = new Option<string>("--needle") { Description = "The needle sentence.", DefaultValueFactory = _ => DefaultNeedle };
         var questionOption = new Option<string>("--question") { Description = "The text the prompt ends with (the needle's start).", DefaultValueFactory = _ => DefaultQuestion };
         var verbose = new Option<bool>("--verbose") { Description = "Print every continuation." };
         var png = new Option<string?>("--png") { Description = "Write heat maps to <prefix>-f16.png and <prefix>-<cache>.png." };
         var cache = new CacheArguments();
-        var command = new Command("niah", "Needle in a haystack (passkey continuation) for the F16 cache and a chosen cache, as grids and PNG heat maps.");
-        foreach (Option o in new Option[] { model, haystack, lengths, depths, threads, png, verbose, needleOption, questionOption })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("niah", "Needle in a haystack (passkey continuation) for the F16 cache and a chosen cache, as grids and PNG heat maps.", model, haystack, lengths, depths, threads, png, verbose, needleOption, questionOption);
 
         cache.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(model)!.FullName, parse.GetValue(needleOption)!, parse.GetValue(questionOption)!, parse.GetValue(haystack)!, parse.GetValue(lengths)!,

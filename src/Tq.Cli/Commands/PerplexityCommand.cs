@@ -14,18 +14,14 @@ internal static class PerplexityCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = CliOptions.ModelFile();
         var file = new Option<FileInfo>("--file", "-f") { Description = "The text to score.", Required = true };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk.", DefaultValueFactory = _ => 512 };
         var chunks = new Option<int>("--chunks") { Description = "At most this many chunks (default: all).", DefaultValueFactory = _ => -1 };
         var batch = new Option<int>("--batch", "-b") { Description = "Tokens per forward pass (capped at the context).", DefaultValueFactory = _ => 2048 };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of text." };
-        var command = new Command("perplexity", "Perplexity of a text file, computed exactly as llama.cpp's llama-perplexity.");
-        foreach (Option o in new Option[] { model, file, ctx, chunks, batch, threads, json })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("perplexity", "Perplexity of a text file, computed exactly as llama.cpp's llama-perplexity.", model, file, ctx, chunks, batch, threads, json);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
             parse.GetValue(model)!.FullName, parse.GetValue(file)!.FullName, parse.GetValue(ctx), parse.GetValue(chunks),

@@ -18,12 +18,8 @@ internal static class PullCommand
         var cacheDir = new Option<DirectoryInfo?>("--cache-dir") { Description = "The model cache folder (default: $TQ_MODELS or ~/.cache/tq/models)." };
         var baseUrl = new Option<string?>("--base-url") { Description = "The Hugging Face host for hf: references (default: $HF_ENDPOINT or https://huggingface.co)." };
         var retries = new Option<int>("--retries") { Description = "How often a dropped connection is resumed before giving up.", DefaultValueFactory = _ => 3 };
-        var command = new Command("pull", "Download a GGUF model into the local cache (resumable, checksum-verified).");
+        var command = CliOptions.Command("pull", "Download a GGUF model into the local cache (resumable, checksum-verified).", sha, cacheDir, baseUrl, retries);
         command.Arguments.Add(model);
-        command.Options.Add(sha);
-        command.Options.Add(cacheDir);
-        command.Options.Add(baseUrl);
-        command.Options.Add(retries);
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             string? endpoint = parse.GetValue(baseUrl);

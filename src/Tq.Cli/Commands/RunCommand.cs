@@ -13,10 +13,10 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var model = new Option<FileInfo>("--model", "-m") { Description = "The GGUF model.", Required = true };
+        var model = CliOptions.ModelFile();
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt text.", Required = true };
         var count = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
-        var temp = new Option<float>("--temp") { Description = "Temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };
+        var temp = CliOptions.Temperature();
         var topK = new Option<int>("--top-k") { Description = "Top-k (0: off).", DefaultValueFactory = _ => 40 };
         var topP = new Option<float>("--top-p") { Description = "Top-p (1: off).", DefaultValueFactory = _ => 0.95f };
         var minP = new Option<float>("--min-p") { Description = "Min-p (0: off).", DefaultValueFactory = _ => 0.05f };
@@ -25,15 +25,11 @@ internal static class RunCommand
         var presence = new Option<float>("--presence-penalty") { Description = "Presence penalty.", DefaultValueFactory = _ => 0f };
         var seed = new Option<ulong?>("--seed", "-s") { Description = "Sampling seed (default: random)." };
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads();
         var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's, at most 4096).", DefaultValueFactory = _ => 0 };
         var json = new Option<bool>("--json") { Description = "Constrain the continuation to a JSON object (generation ends when it is complete)." };
         var jsonSchema = new Option<string?>("--json-schema") { Description = "Constrain the continuation to JSON matching this JSON Schema (inline JSON text, as llama.cpp's --json-schema)." };
-        var command = new Command("run", "Generate a continuation of a prompt, streamed to stdout.");
-        foreach (Option o in new Option[] { model, prompt, count, temp, topK, topP, minP, repeat, frequency, presence, seed, stop, threads, ctx, json, jsonSchema })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("run", "Generate a continuation of a prompt, streamed to stdout.", model, prompt, count, temp, topK, topP, minP, repeat, frequency, presence, seed, stop, threads, ctx, json, jsonSchema);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {

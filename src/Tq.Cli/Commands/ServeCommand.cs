@@ -19,23 +19,19 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = new Option<string>("--model", "-m") { Description = "The GGUF model: a path or a model pulled with `tq pull`.", Required = true };
+        var model = CliOptions.ModelReference();
         var host = new Option<string>("--host") { Description = "The address to listen on (default: loopback only).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port (0: any free port).", DefaultValueFactory = _ => 8080 };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Context window per session (default: the model's).", DefaultValueFactory = _ => 0 };
-        var cache = new Option<string?>("--cache") { Description = "KV-cache kind: f16, q8_0 or tq (TurboQuant at --bits-k/--bits-v); default: from the bits (16/16 FP16, 8/8 Q8_0, else TurboQuant)." };
-        var bitsK = new Option<float>("--bits-k") { Description = "Key bits: 2, 2.5, 3, 3.5, 4 (TurboQuant), 8 (Q8_0), 16 (FP16).", DefaultValueFactory = _ => 4f };
-        var bitsV = new Option<float>("--bits-v") { Description = "Value bits (as --bits-k).", DefaultValueFactory = _ => 2f };
+        var cache = CliOptions.EngineCache();
+        var bitsK = CliOptions.EngineBitsK();
+        var bitsV = CliOptions.EngineBitsV();
         var sessions = new Option<int>("--sessions", "-np") { Description = "Concurrent sessions (requests beyond wait in a queue).", DefaultValueFactory = _ => 4 };
         var maxKv = new Option<long>("--max-kv-bytes") { Description = "Bound on the KV-cache bytes of all sessions (0: none).", DefaultValueFactory = _ => 0 };
         var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Default most tokens per answer (a request's max_tokens overrides it)." };
-        var threads = new Option<int>("--threads", "-t") { Description = "Threads (default: every core).", DefaultValueFactory = _ => 0 };
+        var threads = CliOptions.Threads();
         var modelId = new Option<string?>("--model-id") { Description = "The model id clients send and /v1/models lists (default: the file name)." };
-        var command = new Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).");
-        foreach (Option o in new Option[] { model, host, port, ctx, cache, bitsK, bitsV, sessions, maxKv, maxTokens, threads, modelId })
-        {
-            command.Options.Add(o);
-        }
+        var command = CliOptions.Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).", model, host, port, ctx, cache, bitsK, bitsV, sessions, maxKv, maxTokens, threads, modelId);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {

@@ -25,16 +25,8 @@ internal static class TemplateCommand
         var eos = new Option<string?>("--eos") { Description = "EOS token text (default: the model's, or empty)." };
         var date = new Option<string?>("--date") { Description = "Render as on this day (yyyy-MM-dd) for templates that print the date." };
         var caps = new Option<bool>("--caps") { Description = "Print the template's detected capabilities instead of a rendering." };
-        var command = new Command("template", "Render a conversation with a model's chat template, as the engine prompts it.");
+        var command = CliOptions.Command("template", "Render a conversation with a model's chat template, as the engine prompts it.", modelOption, template, messages, noGenerationPrompt, bos, eos, date, caps);
         command.Arguments.Add(model);
-        command.Options.Add(modelOption);
-        command.Options.Add(template);
-        command.Options.Add(messages);
-        command.Options.Add(noGenerationPrompt);
-        command.Options.Add(bos);
-        command.Options.Add(eos);
-        command.Options.Add(date);
-        command.Options.Add(caps);
         command.SetAction(parse =>
         {
             try

@@ -22,11 +22,7 @@ internal static class TokenizeCommand
         var noBos = new Option<bool>("--no-bos") { Description = "Do not add BOS (or EOS) even when the vocabulary asks for it." };
         var parseSpecial = new Option<bool>("--parse-special") { Description = "Turn control-token texts such as <|im_start|> into their tokens." };
         var jsonl = new Option<bool>("--jsonl") { Description = "Read one JSON string per stdin line; write one JSON array of ids per line." };
-        var command = new Command("tokenize", "Tokenize text with a GGUF model's tokenizer, printing like llama.cpp's llama-tokenize.");
-        foreach (Option option in (Option[])[model, prompt, file, ids, noBos, parseSpecial, jsonl])
-        {
-            command.Options.Add(option);
-        }
+        var command = CliOptions.Command("tokenize", "Tokenize text with a GGUF model's tokenizer, printing like llama.cpp's llama-tokenize.", model, prompt, file, ids, noBos, parseSpecial, jsonl);
 
         command.SetAction(parse => CliErrors.Run(() =>
         {
