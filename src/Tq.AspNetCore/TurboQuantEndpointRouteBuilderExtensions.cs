@@ -66,6 +66,8 @@ public static class TurboQuantEndpointRouteBuilderExtensions
         Metric("tq_prompt_tokens_cached_total", "counter", "Prompt tokens reused from a KV cache.", s.CachedPromptTokens);
         Metric("tq_generated_tokens_total", "counter", "Tokens generated.", s.GeneratedTokens);
         Metric("tq_decode_tokens_per_second", "gauge", "Decode speed of the last generation.", s.LastDecodeTokensPerSecond);
+        Metric("tq_forward_passes_total", "counter", "Forward passes of the scheduler (each batches the concurrent requests).", s.ForwardPasses);
+        Metric("tq_forward_pass_tokens_total", "counter", "Tokens evaluated by those passes (over tq_forward_passes_total: the mean batch).", s.ForwardPassTokens);
         return text.ToString();
 
         void Metric(string name, string type, string help, double value)

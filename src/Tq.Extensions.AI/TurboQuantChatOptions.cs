@@ -86,7 +86,10 @@ public sealed class TurboQuantChatOptions
     /// <summary>The context window in tokens; 0 (the default) uses the model's trained context length.</summary>
     public int ContextSize { get; set; }
 
-    /// <summary>The most prompt tokens evaluated per forward pass (llama.cpp's <c>n_ubatch</c>; default 512).</summary>
+    /// <summary>
+    /// The most tokens one forward pass evaluates, across all the concurrent requests it batches (llama.cpp's
+    /// <c>n_ubatch</c>; default 512).
+    /// </summary>
     public int BatchSize { get; set; } = 512;
 
     /// <summary>How many times an answer whose tool call is malformed is generated again, with another seed, before what was generated is returned as text (default 2).</summary>

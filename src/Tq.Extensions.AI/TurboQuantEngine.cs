@@ -120,6 +120,8 @@ public sealed class TurboQuantEngine : IDisposable
             CachedPromptTokens = Interlocked.Read(ref _cachedTokens),
             GeneratedTokens = Interlocked.Read(ref _generatedTokens),
             LastDecodeTokensPerSecond = Volatile.Read(ref _lastDecodeSpeed),
+            ForwardPasses = s.Model.Scheduler.Steps,
+            ForwardPassTokens = s.Model.Scheduler.Tokens,
         };
     }
 
@@ -178,7 +180,7 @@ public sealed class TurboQuantEngine : IDisposable
         long fileBytes = new FileInfo(ModelPath).Length;
         TurboQuantLog.Loading(_logger, ModelId, ModelPath, fileBytes);
         long start = Stopwatch.GetTimestamp();
-        Model model = Model.Load(ModelPath, new ModelOptions { Threads = Options.Threads });
+        Model model = Model.Load(ModelPath, new ModelOptions { Threads = Options.Threads, BatchSize = Options.BatchSize });
         try
         {
             Tokenizer tokenizer = Tokenizer.FromGguf(model.File);

@@ -18,6 +18,8 @@ namespace Tq.Extensions.AI;
 /// <param name="CachedPromptTokens">Prompt tokens reused from a session's KV cache instead of evaluated.</param>
 /// <param name="GeneratedTokens">Tokens generated.</param>
 /// <param name="LastDecodeTokensPerSecond">The decode speed of the last generation of more than one token.</param>
+/// <param name="ForwardPasses">Forward passes the model's scheduler ran (each batches the concurrent requests' tokens).</param>
+/// <param name="ForwardPassTokens">Tokens those passes evaluated; divided by <paramref name="ForwardPasses"/>, the mean batch.</param>
 public sealed record TurboQuantEngineStatistics(
     bool IsLoaded,
     int LiveSessions,
@@ -33,4 +35,6 @@ public sealed record TurboQuantEngineStatistics(
     long PromptTokens = 0,
     long CachedPromptTokens = 0,
     long GeneratedTokens = 0,
-    double LastDecodeTokensPerSecond = 0);
+    double LastDecodeTokensPerSecond = 0,
+    long ForwardPasses = 0,
+    long ForwardPassTokens = 0);
