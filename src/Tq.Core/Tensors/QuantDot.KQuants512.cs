@@ -23,16 +23,7 @@ internal static unsafe partial class QuantDot
             float d = ad * Dequantizer.Half(w);
             float dmin = ad * Dequantizer.Half(w + 2);
 
-            // ggml's utmp shuffle: bytes 0..7 become the eight 6-bit scales, bytes 8..15 the eight mins.
-            const uint kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
-            uint u0 = Unsafe.ReadUnaligned<uint>(w + 4);
-            uint u1 = Unsafe.ReadUnaligned<uint>(w + 8);
-            uint u2 = Unsafe.ReadUnaligned<uint>(w + 12);
-            uint s3 = ((u2 >> 4) & kmask2) | (((u1 >> 6) & kmask3) << 4);
-            uint s2 = u1 & kmask1;
-            uint s1 = (u2 & kmask2) | (((u0 >> 6) & kmask3) << 4);
-            uint s0 = u0 & kmask1;
-            Vector128<byte> packed = Vector128.Create(s0, s1, s2, s3).AsByte();
+            Vector128<byte> packed = Q45KScalesAndMins(w);
             Vector128<short> scales = Vector128.WidenLower(packed).AsInt16();
             Vector128<short> mins = Vector128.WidenUpper(packed).AsInt16();
 
@@ -65,6 +56,22 @@ internal static unsafe partial class QuantDot
         }
 
         return Vector512.Sum(acc) - Vector256.Sum(accMin);
+    }
+
+    // ggml's utmp shuffle of a Q4_K/Q5_K super-block's 12 scale bytes: bytes 0..7 become the eight 6-bit scales,
+    // bytes 8..15 the eight mins.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<byte> Q45KScalesAndMins(byte* w)
+    {
+        const uint kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
+        uint u0 = Unsafe.ReadUnaligned<uint>(w + 4);
+        uint u1 = Unsafe.ReadUnaligned<uint>(w + 8);
+        uint u2 = Unsafe.ReadUnaligned<uint>(w + 12);
+        uint s3 = ((u2 >> 4) & kmask2) | (((u1 >> 6) & kmask3) << 4);
+        uint s2 = u1 & kmask1;
+        uint s1 = (u2 & kmask2) | (((u0 >> 6) & kmask3) << 4);
+        uint s0 = u0 & kmask1;
+        return Vector128.Create(s0, s1, s2, s3).AsByte();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

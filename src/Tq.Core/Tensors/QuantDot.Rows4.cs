@@ -323,17 +323,8 @@ internal static unsafe partial class QuantDot
     private static Vector512<int> Q45KChunk<TBits>(byte* qs, Vector256<byte> qh, sbyte* q8, Vector512<short> scales, [ConstantExpected(Min = 0, Max = 3)] int c)
         where TBits : struct
     {
-        Vector256<byte> low = Vector256.Create((byte)0x0F);
-        Vector256<byte> q = Vector256.Load(qs + (32 * c));
-        Vector256<byte> lo = q & low, hi = Vector256.ShiftRightLogical(q, 4) & low;
-        if (typeof(TBits) == typeof(FiveBit))
-        {
-            Vector256<byte> one = Vector256.Create((byte)1);
-            lo |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, 2 * c) & one, 4);
-            hi |= Vector256.ShiftLeft(Vector256.ShiftRightLogical(qh, (2 * c) + 1) & one, 4);
-        }
-
-        Vector512<short> products = Avx512BW.MultiplyAddAdjacent(Vector512.Create(lo, hi), Vector512.Load(q8 + (64 * c)));
+        Vector512<byte> u = Q45KQuants(qs, qh, Vector256.Create((byte)0x0F), Vector256.Create((byte)1), c, typeof(TBits) == typeof(FiveBit));
+        Vector512<short> products = Avx512BW.MultiplyAddAdjacent(u, Vector512.Load(q8 + (64 * c)));
         return Avx512BW.MultiplyAddAdjacent(products, scales);
     }
 }

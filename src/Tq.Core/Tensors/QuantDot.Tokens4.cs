@@ -69,16 +69,7 @@ internal static unsafe partial class QuantDot
             float dw = Dequantizer.Half(w);
             float dminw = Dequantizer.Half(w + 2);
 
-            // ggml's utmp shuffle: bytes 0..7 become the eight 6-bit scales, bytes 8..15 the eight mins.
-            const uint kmask1 = 0x3f3f3f3f, kmask2 = 0x0f0f0f0f, kmask3 = 0x03030303;
-            uint u0 = Unsafe.ReadUnaligned<uint>(w + 4);
-            uint u1 = Unsafe.ReadUnaligned<uint>(w + 8);
-            uint u2 = Unsafe.ReadUnaligned<uint>(w + 12);
-            uint s3 = ((u2 >> 4) & kmask2) | (((u1 >> 6) & kmask3) << 4);
-            uint s2 = u1 & kmask1;
-            uint s1 = (u2 & kmask2) | (((u0 >> 6) & kmask3) << 4);
-            uint s0 = u0 & kmask1;
-            Vector128<byte> packed = Vector128.Create(s0, s1, s2, s3).AsByte();
+            Vector128<byte> packed = Q45KScalesAndMins(w);
             Vector128<short> mins = Vector128.WidenUpper(packed).AsInt16();
             Vector256<short> minsPaired = Vector256.Create(Sse2.UnpackLow(mins, mins), Sse2.UnpackHigh(mins, mins));
             Vector512<short> scales512 = Vector128.WidenLower(packed).AsInt16().ToVector256Unsafe().ToVector512Unsafe();
@@ -89,10 +80,10 @@ internal static unsafe partial class QuantDot
 
             byte* qs = w + (fiveBit ? 48 : 16);
             Vector256<byte> qh = fiveBit ? Vector256.Load(w + 16) : Vector256<byte>.Zero;
-            Vector512<byte> q0 = Unpack(qs, qh, low, one, 0, fiveBit);
-            Vector512<byte> q1 = Unpack(qs, qh, low, one, 1, fiveBit);
-            Vector512<byte> q2 = Unpack(qs, qh, low, one, 2, fiveBit);
-            Vector512<byte> q3 = Unpack(qs, qh, low, one, 3, fiveBit);
+            Vector512<byte> q0 = Q45KQuants(qs, qh, low, one, 0, fiveBit);
+            Vector512<byte> q1 = Q45KQuants(qs, qh, low, one, 1, fiveBit);
+            Vector512<byte> q2 = Q45KQuants(qs, qh, low, one, 2, fiveBit);
+            Vector512<byte> q3 = Q45KQuants(qs, qh, low, one, 3, fiveBit);
 
             float ad0 = *(float*)(a0 + o);
             min0 = Vector256.FusedMultiplyAdd(TokenMins(a0 + o, minsPaired), Vector256.Create(ad0 * dminw), min0);
@@ -211,8 +202,10 @@ internal static unsafe partial class QuantDot
     private static Vector256<float> Q6KOffset(byte* a, Vector256<short> scales) =>
         Vector256.ConvertToSingle(Avx2.MultiplyAddAdjacent(Vector256.Load((short*)(a + 260)), scales));
 
+    // Chunk c of a Q4_K/Q5_K super-block's quants (sub-blocks 2c and 2c+1: low nibbles, then high nibbles, each with
+    // its fifth bit for Q5_K), as the unsigned bytes of one multiply-add with the activations.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<byte> Unpack(byte* qs, Vector256<byte> qh, Vector256<byte> low, Vector256<byte> one, [ConstantExpected(Min = 0, Max = 3)] int c, bool fiveBit)
+    internal static Vector512<byte> Q45KQuants(byte* qs, Vector256<byte> qh, Vector256<byte> low, Vector256<byte> one, [ConstantExpected(Min = 0, Max = 3)] int c, bool fiveBit)
     {
         Vector256<byte> q = Vector256.Load(qs + (32 * c));
         Vector256<byte> lo = q & low, hi = Vector256.ShiftRightLogical(q, 4) & low;
