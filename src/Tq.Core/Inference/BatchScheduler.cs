@@ -201,8 +201,11 @@ internal sealed class BatchScheduler : IDisposable
                 {
                     foreach (ScheduledEvaluation evaluation in _running)
                     {
-                        _pending.Remove(evaluation);
-                        Finish(evaluation, ex);
+                        // Those the step finished before the failure left the pending list already.
+                        if (_pending.Remove(evaluation))
+                        {
+                            Finish(evaluation, ex);
+                        }
                     }
                 }
             }

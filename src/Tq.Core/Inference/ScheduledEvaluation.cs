@@ -11,6 +11,7 @@ internal sealed class ScheduledEvaluation(Session session) : IValueTaskSource<in
 {
     private ManualResetValueTaskSourceCore<int> _core = new() { RunContinuationsAsynchronously = true };
     private int[] _tokens = [];
+    private bool _active;
 
     /// <summary>The session whose cache and history the tokens extend.</summary>
     public Session Session { get; } = session;
@@ -65,11 +66,19 @@ internal sealed class ScheduledEvaluation(Session session) : IValueTaskSource<in
         Reused = 0;
         Next = 0;
         Slice = -1;
+        _active = true;
     }
 
     /// <summary>Ends the call: a result, or the exception its awaiter sees (an <see cref="OperationCanceledException"/> for cancellation).</summary>
     public void Complete(Exception? error)
     {
+        if (!_active)
+        {
+            // Already ended (a failed pass ends every evaluation of the step, some of which may have finished).
+            return;
+        }
+
+        _active = false;
         // Unregister, not Dispose: this runs under the scheduler's lock, and Dispose would wait for a running callback
         // that waits for that lock. A late callback only wakes the scheduler.
         Registration.Unregister();
