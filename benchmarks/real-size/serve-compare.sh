@@ -3,7 +3,8 @@
 # same threads, 4 sessions/slots each, one after the other in one run (not for CI).
 #   benchmarks/real-size/serve-compare.sh [MODEL] [LLAMA_BIN]
 # Environment: THREADS (2), CLIENTS ("1 4"), REQUESTS (3 per client), MAX_TOKENS (48), CTX (2048 per session),
-# TQ_CACHE ("16 16": --bits-k/--bits-v of tq serve; "4 2" for TurboQuant K4/V2). Prints a markdown table.
+# TQ_CACHE ("16 16": --bits-k/--bits-v of tq serve; "4 2" for TurboQuant K4/V2), LLAMA_RUN (1; 0 skips llama-server).
+# Prints a markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MODEL="${1:-$HOME/models/llama1b-q4_k_m.gguf}"
@@ -36,6 +37,7 @@ wait_up "http://127.0.0.1:$PORT_TQ"
 run "tq serve (K$BK/V$BV)" "http://127.0.0.1:$PORT_TQ"
 kill $tq_pid; wait $tq_pid 2>/dev/null || true
 
+[ "${LLAMA_RUN:-1}" = 1 ] || exit 0
 "$LLAMA/llama-server" -m "$MODEL" --port $PORT_LLAMA -t "$THREADS" -np 4 -c $((4 * CTX)) --alias model >/dev/null 2>&1 &
 llama_pid=$!
 wait_up "http://127.0.0.1:$PORT_LLAMA"
