@@ -3,8 +3,8 @@ using System.CommandLine;
 namespace Tq.Cli.Commands;
 
 /// <summary>
-/// The options several commands take, defined once (as llama.cpp's common arguments): the model, threads, the
-/// engine's KV-cache kind and bits and the temperature; and the one way a command gets its options.
+/// The options several commands take, defined once (as llama.cpp's common arguments): the model, threads and the
+/// temperature (the chat engine's own group is <see cref="EngineArguments"/>); and the one way a command gets its options.
 /// </summary>
 internal static class CliOptions
 {
@@ -16,15 +16,6 @@ internal static class CliOptions
 
     /// <summary><c>--threads/-t</c>, 0 for every core.</summary>
     public static Option<int> Threads(string description = "Threads (default: every core).") => new("--threads", "-t") { Description = description, DefaultValueFactory = _ => 0 };
-
-    /// <summary><c>--cache</c> of the chat engine (TurboQuantChatOptions' cache kind; default: from the bits).</summary>
-    public static Option<string?> EngineCache() => new("--cache") { Description = "KV-cache kind: f16, q8_0 or tq (TurboQuant at --bits-k/--bits-v); default: from the bits (16/16 FP16, 8/8 Q8_0, else TurboQuant)." };
-
-    /// <summary><c>--bits-k</c> of the chat engine (TurboQuantChatOptions.BitsK).</summary>
-    public static Option<float> EngineBitsK() => new("--bits-k") { Description = "Key bits: 2, 2.5, 3, 3.5, 4 (TurboQuant), 8 (Q8_0), 16 (FP16).", DefaultValueFactory = _ => 4f };
-
-    /// <summary><c>--bits-v</c> of the chat engine (TurboQuantChatOptions.BitsV).</summary>
-    public static Option<float> EngineBitsV() => new("--bits-v") { Description = "Value bits (as --bits-k).", DefaultValueFactory = _ => 2f };
 
     /// <summary><c>--temp</c>.</summary>
     public static Option<float> Temperature() => new("--temp") { Description = "Temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };

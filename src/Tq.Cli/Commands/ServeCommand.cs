@@ -19,36 +19,25 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var model = CliOptions.ModelReference();
+        var engine = new EngineArguments();
         var host = new Option<string>("--host") { Description = "The address to listen on (default: loopback only).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port (0: any free port).", DefaultValueFactory = _ => 8080 };
         var ctx = new Option<int>("--ctx", "-c") { Description = "Context window per session (default: the model's).", DefaultValueFactory = _ => 0 };
-        var cache = CliOptions.EngineCache();
-        var bitsK = CliOptions.EngineBitsK();
-        var bitsV = CliOptions.EngineBitsV();
         var sessions = new Option<int>("--sessions", "-np") { Description = "Concurrent sessions (requests beyond wait in a queue).", DefaultValueFactory = _ => 4 };
         var maxKv = new Option<long>("--max-kv-bytes") { Description = "Bound on the KV-cache bytes of all sessions (0: none).", DefaultValueFactory = _ => 0 };
         var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Default most tokens per answer (a request's max_tokens overrides it)." };
-        var threads = CliOptions.Threads();
         var modelId = new Option<string?>("--model-id") { Description = "The model id clients send and /v1/models lists (default: the file name)." };
-        var command = CliOptions.Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).", model, host, port, ctx, cache, bitsK, bitsV, sessions, maxKv, maxTokens, threads, modelId);
+        var command = CliOptions.Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).", engine.Model, host, port, ctx, engine.Cache, engine.BitsK, engine.BitsV, sessions, maxKv, maxTokens, engine.Threads, modelId);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {
-            var options = new TurboQuantChatOptions
-            {
-                ModelPath = parse.GetValue(model),
-                ModelId = parse.GetValue(modelId),
-                KvCacheKind = parse.GetValue(cache) is { } kind ? CacheArguments.ParseKind(kind) : null,
-                BitsK = parse.GetValue(bitsK),
-                BitsV = parse.GetValue(bitsV),
-                ContextSize = parse.GetValue(ctx),
-                Threads = parse.GetValue(threads),
-                MaxConcurrentSessions = parse.GetValue(sessions),
-                MaxKvCacheBytes = parse.GetValue(maxKv),
-                MaxOutputTokens = parse.GetValue(maxTokens),
-                EagerLoad = true,
-            };
+            TurboQuantChatOptions options = engine.Read(parse);
+            options.ModelId = parse.GetValue(modelId);
+            options.ContextSize = parse.GetValue(ctx);
+            options.MaxConcurrentSessions = parse.GetValue(sessions);
+            options.MaxKvCacheBytes = parse.GetValue(maxKv);
+            options.MaxOutputTokens = parse.GetValue(maxTokens);
+            options.EagerLoad = true;
             return RunAsync(options, parse.GetValue(host)!, parse.GetValue(port), cancellationToken);
         }));
         return command;
