@@ -63,4 +63,25 @@ internal static class QuantizerMath
             TensorPrimitives.Multiply(v, block[..n], v);
         }
     }
+
+    /// <summary>An <see cref="ArgumentException"/> naming <paramref name="name"/> unless <paramref name="actual"/> is <paramref name="expected"/>.</summary>
+    public static void CheckLength(int actual, int expected, string name)
+    {
+        if (actual != expected)
+        {
+            throw new ArgumentException($"Expected length {expected}, got {actual}.", name);
+        }
+    }
+
+    /// <summary>
+    /// The start of every quantizer's <c>PrepareQuery</c>: checks the query (the rotation's dimension, finite) and the
+    /// prepared buffer (<paramref name="preparedLength"/>), then rotates the query into <paramref name="rotated"/>.
+    /// </summary>
+    public static void RotateQuery(RandomRotation rotation, ReadOnlySpan<float> query, Span<float> prepared, int preparedLength, Span<float> rotated)
+    {
+        CheckLength(query.Length, rotated.Length, nameof(query));
+        CheckLength(prepared.Length, preparedLength, nameof(prepared));
+        CheckFinite(query, nameof(query));
+        rotation.Rotate(query, rotated);
+    }
 }

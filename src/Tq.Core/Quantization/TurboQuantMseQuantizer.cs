@@ -118,8 +118,8 @@ internal sealed class TurboQuantMseQuantizer
     public void Encode(ReadOnlySpan<float> vectors, Span<byte> codes, Span<Half> norms)
     {
         int count = CheckRows(vectors.Length, nameof(vectors));
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(norms.Length, count, nameof(norms));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(norms.Length, count, nameof(norms));
         int d = Dimension;
         Span<float> unit = stackalloc float[d];
         Span<byte> raw = stackalloc byte[d];
@@ -156,8 +156,8 @@ internal sealed class TurboQuantMseQuantizer
     public void Decode(ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> vectors)
     {
         int count = norms.Length;
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(vectors.Length, count * Dimension, nameof(vectors));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(vectors.Length, count * Dimension, nameof(vectors));
         int d = Dimension;
         Span<byte> raw = stackalloc byte[d];
         for (int r = 0; r < count; r++)
@@ -184,11 +184,8 @@ internal sealed class TurboQuantMseQuantizer
     /// <param name="prepared">Receives <see cref="PreparedQueryLength"/> floats.</param>
     public void PrepareQuery(ReadOnlySpan<float> query, Span<float> prepared)
     {
-        CheckLength(query.Length, Dimension, nameof(query));
-        CheckLength(prepared.Length, PreparedQueryLength, nameof(prepared));
-        QuantizerMath.CheckFinite(query, nameof(query));
         Span<float> rotated = stackalloc float[Dimension];
-        _rotation.Rotate(query, rotated);
+        QuantizerMath.RotateQuery(_rotation, query, prepared, PreparedQueryLength, rotated);
         foreach (CodeSegment s in _segments)
         {
             CodeKernels.Arrange(rotated.Slice(s.Start, s.Count), s.Bits, _path, prepared.Slice(s.PreparedOffset, s.PreparedLength));
@@ -205,9 +202,9 @@ internal sealed class TurboQuantMseQuantizer
     public void Score(ReadOnlySpan<float> preparedQuery, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> scores)
     {
         int count = norms.Length;
-        CheckLength(preparedQuery.Length, PreparedQueryLength, nameof(preparedQuery));
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(scores.Length, count, nameof(scores));
+        QuantizerMath.CheckLength(preparedQuery.Length, PreparedQueryLength, nameof(preparedQuery));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(scores.Length, count, nameof(scores));
         for (int i = 0; i < _segments.Length; i++)
         {
             CodeSegment s = _segments[i];
@@ -235,8 +232,8 @@ internal sealed class TurboQuantMseQuantizer
         }
 
         int queries = preparedQueries.Length / PreparedQueryLength;
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(scores.Length, queries * count, nameof(scores));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(scores.Length, queries * count, nameof(scores));
         for (int i = 0; i < _segments.Length; i++)
         {
             CodeSegment s = _segments[i];
@@ -261,9 +258,9 @@ internal sealed class TurboQuantMseQuantizer
     public void AccumulateValues(ReadOnlySpan<float> weights, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, Span<float> accumulator)
     {
         int count = norms.Length;
-        CheckLength(weights.Length, count, nameof(weights));
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(accumulator.Length, PreparedQueryLength, nameof(accumulator));
+        QuantizerMath.CheckLength(weights.Length, count, nameof(weights));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(accumulator.Length, PreparedQueryLength, nameof(accumulator));
         Span<float> scaled = stackalloc float[Block];
         for (int start = 0; start < count; start += Block)
         {
@@ -285,8 +282,8 @@ internal sealed class TurboQuantMseQuantizer
     /// <param name="output">Receives <see cref="Dimension"/> floats.</param>
     public void FinishValues(ReadOnlySpan<float> accumulator, Span<float> output)
     {
-        CheckLength(accumulator.Length, PreparedQueryLength, nameof(accumulator));
-        CheckLength(output.Length, Dimension, nameof(output));
+        QuantizerMath.CheckLength(accumulator.Length, PreparedQueryLength, nameof(accumulator));
+        QuantizerMath.CheckLength(output.Length, Dimension, nameof(output));
         foreach (CodeSegment s in _segments)
         {
             CodeKernels.Unarrange(accumulator.Slice(s.PreparedOffset, s.PreparedLength), s.Bits, _path, output.Slice(s.Start, s.Count));
@@ -323,13 +320,5 @@ internal sealed class TurboQuantMseQuantizer
         }
 
         return length / Dimension;
-    }
-
-    private static void CheckLength(int actual, int expected, string name)
-    {
-        if (actual != expected)
-        {
-            throw new ArgumentException($"Expected length {expected}, got {actual}.", name);
-        }
     }
 }

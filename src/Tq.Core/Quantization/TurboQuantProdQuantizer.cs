@@ -106,9 +106,9 @@ internal sealed class TurboQuantProdQuantizer
         }
 
         int count = vectors.Length / Dimension;
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(norms.Length, count, nameof(norms));
-        CheckLength(residualNorms.Length, count, nameof(residualNorms));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(norms.Length, count, nameof(norms));
+        QuantizerMath.CheckLength(residualNorms.Length, count, nameof(residualNorms));
         int d = Dimension;
         Span<float> unit = stackalloc float[d];
         Span<float> residual = stackalloc float[d];
@@ -148,9 +148,9 @@ internal sealed class TurboQuantProdQuantizer
     public void Decode(ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> vectors)
     {
         int count = norms.Length;
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(residualNorms.Length, count, nameof(residualNorms));
-        CheckLength(vectors.Length, count * Dimension, nameof(vectors));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(residualNorms.Length, count, nameof(residualNorms));
+        QuantizerMath.CheckLength(vectors.Length, count * Dimension, nameof(vectors));
         int d = Dimension;
         Span<byte> raw = stackalloc byte[d];
         Span<float> sketch = stackalloc float[d];
@@ -180,11 +180,8 @@ internal sealed class TurboQuantProdQuantizer
     /// <summary>Rotates and projects a query once into the layout <see cref="Score"/> reads.</summary>
     public void PrepareQuery(ReadOnlySpan<float> query, Span<float> prepared)
     {
-        CheckLength(query.Length, Dimension, nameof(query));
-        CheckLength(prepared.Length, PreparedQueryLength, nameof(prepared));
-        QuantizerMath.CheckFinite(query, nameof(query));
         Span<float> rotated = stackalloc float[Dimension];
-        _rotation.Rotate(query, rotated);
+        QuantizerMath.RotateQuery(_rotation, query, prepared, PreparedQueryLength, rotated);
         CodeKernels.Arrange(rotated, _mse.Bits, _path, prepared.Slice(_mse.PreparedOffset, _mse.PreparedLength));
         _projection.Rotate(rotated, rotated);
         TensorPrimitives.Multiply(rotated, _qjlScale, rotated);
@@ -195,10 +192,10 @@ internal sealed class TurboQuantProdQuantizer
     public void Score(ReadOnlySpan<float> preparedQuery, ReadOnlySpan<byte> codes, ReadOnlySpan<Half> norms, ReadOnlySpan<Half> residualNorms, Span<float> scores)
     {
         int count = norms.Length;
-        CheckLength(preparedQuery.Length, PreparedQueryLength, nameof(preparedQuery));
-        CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
-        CheckLength(residualNorms.Length, count, nameof(residualNorms));
-        CheckLength(scores.Length, count, nameof(scores));
+        QuantizerMath.CheckLength(preparedQuery.Length, PreparedQueryLength, nameof(preparedQuery));
+        QuantizerMath.CheckLength(codes.Length, count * CodeBytesPerVector, nameof(codes));
+        QuantizerMath.CheckLength(residualNorms.Length, count, nameof(residualNorms));
+        QuantizerMath.CheckLength(scores.Length, count, nameof(scores));
         Span<float> sketch = stackalloc float[Block];
         Span<float> residual = stackalloc float[Block];
         for (int start = 0; start < count; start += Block)
@@ -215,13 +212,5 @@ internal sealed class TurboQuantProdQuantizer
         }
 
         QuantizerMath.MultiplyByNorms(scores, norms);
-    }
-
-    private static void CheckLength(int actual, int expected, string name)
-    {
-        if (actual != expected)
-        {
-            throw new ArgumentException($"Expected length {expected}, got {actual}.", name);
-        }
     }
 }
