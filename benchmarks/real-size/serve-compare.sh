@@ -32,7 +32,7 @@ run() { # name url
 
 "$TQ" serve -m "$MODEL" --port $PORT_TQ -c "$CTX" -np 4 -t "$THREADS" --bits-k "$BK" --bits-v "$BV" --model-id model >/dev/null 2>&1 &
 tq_pid=$!
-trap 'kill $tq_pid 2>/dev/null || true; kill ${llama_pid:-0} 2>/dev/null || true' EXIT
+trap 'kill $tq_pid 2>/dev/null || true; [ -z "${llama_pid:-}" ] || kill "$llama_pid" 2>/dev/null || true' EXIT
 wait_up "http://127.0.0.1:$PORT_TQ"
 run "tq serve (K$BK/V$BV)" "http://127.0.0.1:$PORT_TQ"
 kill $tq_pid; wait $tq_pid 2>/dev/null || true
