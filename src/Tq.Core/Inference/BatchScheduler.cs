@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Numerics;
 using Tq.Core.Models;
 using Tq.Core.Tensors;
 
@@ -281,7 +282,6 @@ internal sealed class BatchScheduler : IDisposable
     // Runs one forward pass over the running evaluations (outside the lock; only this thread touches their sessions).
     private void Step()
     {
-        ForwardScratch scratch = _scratch ??= new ForwardScratch(_model, _maxBatch);
         if (_tokens.Length < _maxBatch)
         {
             _tokens = new int[_maxBatch];
@@ -346,6 +346,15 @@ internal sealed class BatchScheduler : IDisposable
             {
                 break;
             }
+        }
+
+        // The activations are sized by the largest pass so far (a power of two, at most the batch bound): serving decode
+        // steps only keeps a few rows instead of a whole 512-token prompt pass (~55 MB for a 1B model).
+        ForwardScratch? scratch = _scratch;
+        if (scratch is null || scratch.MaxBatch < rows)
+        {
+            _scratch = null;
+            scratch = _scratch = new ForwardScratch(_model, Math.Min(_maxBatch, Math.Max(16, (int)BitOperations.RoundUpToPowerOf2((uint)rows))));
         }
 
         ReadOnlySpan<SequenceSlice> slices = _slices.AsSpan(0, count);
