@@ -247,14 +247,24 @@ internal sealed class BatchScheduler : IDisposable
                 }
             }
 
+            long waitTicks = _stepEnd + _lingerTicks - Stopwatch.GetTimestamp();
             if (_pending.Count == 0)
             {
-                _expected.Clear();
-                Monitor.Wait(_lock);
+                // Right after a step nobody has asked yet: keep expecting its sessions for the linger time, so the first
+                // one back does not start a pass alone while the others are still sampling.
+                if (waitTicks > 0 && _expected.Count > 0)
+                {
+                    Monitor.Wait(_lock, TimeSpan.FromTicks(Math.Max(1, waitTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
+                }
+                else
+                {
+                    _expected.Clear();
+                    Monitor.Wait(_lock);
+                }
+
                 continue;
             }
 
-            long waitTicks = _stepEnd + _lingerTicks - Stopwatch.GetTimestamp();
             if (waitTicks > 0 && AnyExpectedMissing())
             {
                 Monitor.Wait(_lock, TimeSpan.FromTicks(Math.Max(1, waitTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency)));
