@@ -42,8 +42,8 @@ internal sealed class BatchScheduler : IDisposable
     private readonly long _lingerTicks = (long)(Linger.TotalSeconds * Stopwatch.Frequency);
     private Thread? _thread;
     private ForwardScratch? _scratch;
-    private int[] _tokens = [];
-    private SequenceSlice[] _slices = [];
+    private readonly int[] _tokens;
+    private readonly SequenceSlice[] _slices;
     private long _stepEnd;
     private bool _promptTurn;
     private long _steps;
@@ -58,6 +58,8 @@ internal sealed class BatchScheduler : IDisposable
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBatch);
         _model = model;
         _maxBatch = maxBatch;
+        _tokens = new int[maxBatch];
+        _slices = new SequenceSlice[maxBatch];
     }
 
     /// <summary>Forward passes run so far.</summary>
@@ -292,12 +294,6 @@ internal sealed class BatchScheduler : IDisposable
     // Runs one forward pass over the running evaluations (outside the lock; only this thread touches their sessions).
     private void Step()
     {
-        if (_tokens.Length < _maxBatch)
-        {
-            _tokens = new int[_maxBatch];
-            _slices = new SequenceSlice[_maxBatch];
-        }
-
         foreach (ScheduledEvaluation evaluation in _running)
         {
             evaluation.Slice = -1;
