@@ -1,7 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using Tq.Core.Tensors;
 using Tq.Core.Threading;
 
@@ -119,16 +116,17 @@ internal sealed unsafe class F16KvCache : IKvCache
         fixed (float* q = queries)
         fixed (float* o = output)
         {
+            var call = new LayerCall { Cache = this, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
             if (Mode == AttentionMode.Flash)
             {
-                var tiled = new FlashTileJob { Cache = this, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position, Count = count };
+                var tiled = new FlashTileJob { Call = call, Count = count };
                 int items = l.KvHeads * ((count + TileTokens - 1) / TileTokens);
                 WorkerPool.RunOrInline(pool, ref tiled, items);
 
                 return;
             }
 
-            var job = new AttentionJob { Cache = this, Mode = Mode, Layout = l, Attention = l.Attention[layer], Rows = _rows[layer], Keys = (ushort*)k, Values = (ushort*)v, Queries = q, Output = o, Position = position };
+            var job = new AttentionJob { Call = call, Mode = Mode };
             WorkerPool.RunOrInline(pool, ref job, count * l.Heads);
         }
     }
@@ -294,12 +292,8 @@ internal sealed unsafe class F16KvCache : IKvCache
         return (bits & Vector512.Create(~0x1FFFu)).AsSingle();
     }
 
-    /// <summary>
-    /// Flash-style attention for a tile of up to <see cref="TileTokens"/> tokens × the query heads of one KV head:
-    /// each block of keys and values is converted to float once for the whole tile. Every query still visits its
-    /// rows in order with the same arithmetic as ggml's flash path, so the result does not depend on the tiling.
-    /// </summary>
-    private struct FlashTileJob : IParallelJob
+    // What both attention jobs read: the cache, one layer's ring of FP16 rows and the call's queries and output.
+    private struct LayerCall
     {
         public F16KvCache Cache;
         public KvCacheLayout Layout;
@@ -310,12 +304,22 @@ internal sealed unsafe class F16KvCache : IKvCache
         public float* Queries;
         public float* Output;
         public int Position;
+    }
+
+    /// <summary>
+    /// Flash-style attention for a tile of up to <see cref="TileTokens"/> tokens × the query heads of one KV head:
+    /// each block of keys and values is converted to float once for the whole tile. Every query still visits its
+    /// rows in order with the same arithmetic as ggml's flash path, so the result does not depend on the tiling.
+    /// </summary>
+    private struct FlashTileJob : IParallelJob
+    {
+        public LayerCall Call;
         public int Count;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
-            KvCacheLayout l = Layout;
+            KvCacheLayout l = Call.Layout;
             int tiles = (Count + TileTokens - 1) / TileTokens;
             int kvh = index / tiles;
             int t0 = (index % tiles) * TileTokens;
@@ -324,7 +328,7 @@ internal sealed unsafe class F16KvCache : IKvCache
             int nq = (t1 - t0) * group;
 
             // scratch: queries (nq·dk) | accumulators (nq·dv) | max (nq) | sum (nq) | key block | value block
-            float* q = Cache.Scratch((nq * (dk + dv + 2)) + (BlockRows * (dk + dv)) + 16);
+            float* q = Call.Cache.Scratch((nq * (dk + dv + 2)) + (BlockRows * (dk + dv)) + 16);
             float* acc = q + (nq * dk);
             float* maxima = acc + (nq * dv);
             float* sums = maxima + nq;
@@ -334,19 +338,19 @@ internal sealed unsafe class F16KvCache : IKvCache
             {
                 int t = t0 + (i / group), h = (kvh * group) + (i % group);
                 new Span<float>(q + (i * dk), dk).Clear();
-                MadRoundHalf(q + (i * dk), Queries + ((long)t * l.Heads * dk) + (h * dk), 1f, dk, accumulate: false);
+                MadRoundHalf(q + (i * dk), Call.Queries + ((long)t * l.Heads * dk) + (h * dk), 1f, dk, accumulate: false);
                 new Span<float>(acc + (i * dv), dv).Clear();
                 maxima[i] = float.NegativeInfinity;
                 sums[i] = 0;
             }
 
-            LayerAttention a = Attention;
+            LayerAttention a = Call.Attention;
             float preScale = a.PreScale, cap = a.SoftCap;
-            int ring = Rows;
-            ushort* keys = Keys + ((long)kvh * ring * dk);
-            ushort* values = Values + ((long)kvh * ring * dv);
-            int end = Position + t1;
-            int start = a.FirstVisible(Position + t0);
+            int ring = Call.Rows;
+            ushort* keys = Call.Keys + ((long)kvh * ring * dk);
+            ushort* values = Call.Values + ((long)kvh * ring * dv);
+            int end = Call.Position + t1;
+            int start = a.FirstVisible(Call.Position + t0);
             for (int j0 = start; j0 < end;)
             {
                 // A block never crosses the end of a sliding layer's ring.
@@ -356,7 +360,7 @@ internal sealed unsafe class F16KvCache : IKvCache
                 FloatConversion.HalfToSingle(values + ((long)slot * dv), vBlock, rows * dv, SimdPath.Auto);
                 for (int i = 0; i < nq; i++)
                 {
-                    int queryPosition = Position + t0 + (i / group);
+                    int queryPosition = Call.Position + t0 + (i / group);
                     int visible = Math.Min(rows, queryPosition + 1 - j0);
                     int firstRow = Math.Max(0, a.FirstVisible(queryPosition) - j0);
                     float* qi = q + (i * dk);
@@ -383,7 +387,7 @@ internal sealed unsafe class F16KvCache : IKvCache
             for (int i = 0; i < nq; i++)
             {
                 int t = t0 + (i / group), h = (kvh * group) + (i % group);
-                float* o = Output + ((long)t * l.Heads * dv) + (h * dv);
+                float* o = Call.Output + ((long)t * l.Heads * dv) + (h * dv);
                 float inverse = 1.0f / sums[i];
                 for (int d = 0; d < dv; d++)
                 {
@@ -395,42 +399,34 @@ internal sealed unsafe class F16KvCache : IKvCache
 
     private struct AttentionJob : IParallelJob
     {
-        public F16KvCache Cache;
         public AttentionMode Mode;
-        public KvCacheLayout Layout;
-        public LayerAttention Attention;
-        public int Rows;
-        public ushort* Keys;
-        public ushort* Values;
-        public float* Queries;
-        public float* Output;
-        public int Position;
+        public LayerCall Call;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
         {
-            KvCacheLayout l = Layout;
+            KvCacheLayout l = Call.Layout;
             int t = index / l.Heads, h = index % l.Heads;
             int kvh = h / l.GroupSize;
             int dk = l.KeyLength, dv = l.ValueLength;
-            LayerAttention a = Attention;
-            int ring = Rows;
-            int end = Position + t + 1;
-            int first = a.FirstVisible(Position + t);
+            LayerAttention a = Call.Attention;
+            int ring = Call.Rows;
+            int end = Call.Position + t + 1;
+            int first = a.FirstVisible(Call.Position + t);
             int n = end - first;
 
             // scratch: query (dk) | scores (n) | block of converted rows (BlockRows × max(dk, dv))
             int maxD = Math.Max(dk, dv);
-            float* q = Cache.Scratch(dk + n + (BlockRows * maxD) + (2 * dv) + 16);
+            float* q = Call.Cache.Scratch(dk + n + (BlockRows * maxD) + (2 * dv) + 16);
             float* scores = q + dk;
             float* block = scores + n;
 
-            float* query = Queries + ((long)t * l.Heads * dk) + (h * dk);
+            float* query = Call.Queries + ((long)t * l.Heads * dk) + (h * dk);
             new Span<float>(q, dk).Clear();
             MadRoundHalf(q, query, 1f, dk, accumulate: false);
 
             // Visible positions first..end-1, in blocks that never cross the end of a sliding layer's ring.
-            ushort* keys = Keys + ((long)kvh * ring * dk);
+            ushort* keys = Call.Keys + ((long)kvh * ring * dk);
             float max = float.NegativeInfinity;
             for (int j0 = first; j0 < end;)
             {
@@ -447,8 +443,8 @@ internal sealed unsafe class F16KvCache : IKvCache
                 j0 += rows;
             }
 
-            var output = new Span<float>(Output + ((long)t * l.Heads * dv) + (h * dv), dv);
-            ushort* values = Values + ((long)kvh * ring * dv);
+            var output = new Span<float>(Call.Output + ((long)t * l.Heads * dv) + (h * dv), dv);
+            ushort* values = Call.Values + ((long)kvh * ring * dv);
             if (Mode == AttentionMode.Flash)
             {
                 // ggml's CPU flash attention: online softmax with the value sum kept in FP16 (rounded after every

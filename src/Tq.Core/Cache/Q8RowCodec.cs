@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 
 namespace Tq.Core.Cache;
 

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using Tq.Core.Cache;
 using Tq.Core.Tensors;
 using Tq.Core.Threading;
@@ -327,7 +326,7 @@ internal ref struct ForwardPass
     }
 
     private readonly void Multiply(in WeightMatrix weights, ReadOnlySpan<float> input, Span<float> output, int tokens) =>
-        MatMul.Multiply(weights, input, output, tokens, _pool, SimdPath.Auto, _tiled);
+        MatMul.Multiply(weights, input, output, tokens, _pool, SimdPath.Auto, _tiled, _scratch.Kernels);
 
     private readonly void RmsNormRows(ReadOnlySpan<float> x, float[] weight, Span<float> destination, int rows)
     {

@@ -1,3 +1,5 @@
+using Tq.Core.Tensors;
+
 namespace Tq.Core.Models;
 
 /// <summary>
@@ -105,4 +107,7 @@ internal sealed class ForwardScratch
 
     /// <summary>Logits: one row for the last token, or a row per token when all are requested (grown on demand).</summary>
     public float[] Logits { get; set; }
+
+    /// <summary>The matrix products' scratch for the thread that runs the pass.</summary>
+    public KernelScratch Kernels { get; } = new();
 }

@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Runtime.CompilerServices;
 using Tq.Core.Cache;
 using Tq.Core.Gguf;
 using Tq.Core.Inference;
@@ -287,7 +286,7 @@ public sealed unsafe class Model : IDisposable
 
         Span<float> logits = scratch.Logits.AsSpan(0, rows * vocab);
         // The head's rows (one per sequence) use per-row dot products as a lone sequence's one row does, whatever the batch.
-        MatMul.Multiply(_output, normed, logits, rows, pool, SimdPath.Auto, forceTiled: allLogits ? null : false);
+        MatMul.Multiply(_output, normed, logits, rows, pool, SimdPath.Auto, forceTiled: allLogits ? null : false, scratch.Kernels);
         if (hp.FinalSoftCap != 0)
         {
             // ggml: scale by 1/c, tanh, scale by c.

@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Tq.Core.Tensors;
 
 namespace Tq.Core.Quantization;
@@ -268,9 +264,7 @@ internal static class CodeKernels
             int available = codes.Length - offset;
             if (r >= safe)
             {
-                padded.Clear();
-                MemoryMarshal.CreateReadOnlySpan(ref seg, available).CopyTo(padded);
-                seg = ref MemoryMarshal.GetReference(padded);
+                seg = ref PaddedRow(ref start, codes.Length, offset, available, padded);
                 available = padded.Length;
             }
 
@@ -315,10 +309,8 @@ internal static class CodeKernels
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = safe; r < rows; r++)
         {
-            padded.Clear();
-            int offset = (r * rowStride) + segmentOffset;
-            codes.Slice(offset, Math.Min(16 * bits, codes.Length - offset)).CopyTo(padded);
-            DotRows512Group(ref MemoryMarshal.GetReference(padded), 0, r, 1, bits, ref table, ref q, preparedStride, queries, ref dst, rows, accumulate);
+            ref byte row = ref PaddedRow(ref start, codes.Length, (r * rowStride) + segmentOffset, 16 * bits, padded);
+            DotRows512Group(ref row, 0, r, 1, bits, ref table, ref q, preparedStride, queries, ref dst, rows, accumulate);
         }
     }
 
@@ -419,6 +411,15 @@ internal static class CodeKernels
     // buffer and run the same kernel on it (the zero padding contributes 0 × centroid).
     private const int MaxPaddedRowBytes = 1024;
 
+    // The `bytes` a kernel reads from `offset` (at most what the codes still hold), copied into the zeroed `padded`: the
+    // rows that end too close to the codes' end for whole-chunk vector loads.
+    private static ref byte PaddedRow(ref byte start, int length, int offset, int bytes, Span<byte> padded)
+    {
+        padded.Clear();
+        MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), Math.Min(bytes, length - offset)).CopyTo(padded);
+        return ref MemoryMarshal.GetReference(padded);
+    }
+
     private static readonly Vector512<uint>[] s_preShift512 = [default, PreShift512(1), PreShift512(2), default, PreShift512(4)];
 
     private static Vector512<uint> PreShift512(int bits)
@@ -490,11 +491,8 @@ internal static class CodeKernels
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = safe; r < rows; r++)
         {
-            padded.Clear();
-            int offset = (r * rowStride) + segmentOffset;
-            int n = Math.Min(chunks * chunkBytes, length - offset);
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
-            DotRows512Multi(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, bits, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+            ref byte row = ref PaddedRow(ref start, length, (r * rowStride) + segmentOffset, chunks * chunkBytes, padded);
+            DotRows512Multi(ref row, 0, 1, chunks, bits, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
         }
     }
 
@@ -601,10 +599,8 @@ internal static class CodeKernels
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = safe; r < rows; r++)
         {
-            padded.Clear();
-            int offset = (r * rowStride) + segmentOffset;
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), Math.Min(need, length - offset)).CopyTo(padded);
-            DotRows512Bits3Core(ref MemoryMarshal.GetReference(padded), 0, 1, steps, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
+            ref byte row = ref PaddedRow(ref start, length, (r * rowStride) + segmentOffset, need, padded);
+            DotRows512Bits3Core(ref row, 0, 1, steps, ref tableRef, ref q, ref Unsafe.Add(ref dst, r), accumulate);
         }
     }
 
@@ -737,10 +733,8 @@ internal static class CodeKernels
                 Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
                 for (int r = safe; r < rows; r++)
                 {
-                    int offset = (r * rowStride) + segmentOffset;
-                    padded.Clear();
-                    codes[offset..].CopyTo(padded);
-                    Accumulate256Words(ref MemoryMarshal.GetReference(padded), 0, 1, count, bits, ref table, ref Unsafe.Add(ref w, r), ref acc);
+                    ref byte row = ref PaddedRow(ref start, codes.Length, (r * rowStride) + segmentOffset, need, padded);
+                    Accumulate256Words(ref row, 0, 1, count, bits, ref table, ref Unsafe.Add(ref w, r), ref acc);
                 }
 
                 break;
@@ -790,11 +784,8 @@ internal static class CodeKernels
         Span<byte> padded = safe < rows ? stackalloc byte[MaxPaddedRowBytes] : default;
         for (int r = safe; r < rows; r++)
         {
-            padded.Clear();
-            int offset = (r * rowStride) + segmentOffset;
-            int n = Math.Min(chunks * chunkBytes, length - offset);
-            MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref start, offset), n).CopyTo(padded);
-            Accumulate512Chunks(ref MemoryMarshal.GetReference(padded), 0, 1, chunks, bits, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
+            ref byte row = ref PaddedRow(ref start, length, (r * rowStride) + segmentOffset, chunks * chunkBytes, padded);
+            Accumulate512Chunks(ref row, 0, 1, chunks, bits, ref tableRef, ref Unsafe.Add(ref w, r), ref acc);
         }
     }
 

@@ -1,5 +1,4 @@
 using Tq.Core.Quantization;
-using System.Runtime.CompilerServices;
 namespace Tq.Core.Sampling;
 
 /// <summary>

@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Tq.Core.Tensors;
 
 // AVX-512 decoding of the types the tiled (prefill) path dequantizes most. Same operations in the same order as the

@@ -1,6 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 using Tq.Core.Threading;
 
 namespace Tq.Core.Tensors;
@@ -35,9 +32,10 @@ internal static unsafe class MatMul
     /// <param name="output"><paramref name="tokens"/> rows of <see cref="WeightMatrix.Rows"/> floats.</param>
     /// <param name="tokens">Number of activation rows (1 for decode).</param>
     /// <param name="pool">Threads to use; null runs on the calling thread.</param>
+    /// <param name="scratch">The caller's scratch (see <see cref="KernelScratch"/>); null gives the call one of its own, which allocates.</param>
     /// <exception cref="ArgumentException">Spans too short, or activations with NaN/infinity for a quantized type.</exception>
-    public static void Multiply(in WeightMatrix weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool) =>
-        Multiply(new ReadOnlySpan<WeightMatrix>(in weights), input, output, tokens, pool, SimdPath.Auto, forceTiled: null);
+    public static void Multiply(in WeightMatrix weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool, KernelScratch? scratch = null) =>
+        Multiply(new ReadOnlySpan<WeightMatrix>(in weights), input, output, tokens, pool, SimdPath.Auto, forceTiled: null, scratch);
 
     /// <summary>
     /// Multiplies several matrices with the same input as if they were stacked into one matrix of Σ Rows rows:
@@ -45,15 +43,15 @@ internal static unsafe class MatMul
     /// same column count and the same activation form (e.g. all K-quants, or all Q8_0/Q4_0).
     /// </summary>
     /// <exception cref="ArgumentException">Mismatched columns or activation forms, more than <see cref="MaxStacked"/> matrices, or short spans.</exception>
-    public static void Multiply(ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool) =>
-        Multiply(weights, input, output, tokens, pool, SimdPath.Auto, forceTiled: null);
+    public static void Multiply(ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool, KernelScratch? scratch = null) =>
+        Multiply(weights, input, output, tokens, pool, SimdPath.Auto, forceTiled: null, scratch);
 
-    /// <summary><see cref="Multiply(in WeightMatrix, ReadOnlySpan{float}, Span{float}, int, WorkerPool?)"/> on a chosen path (tests).</summary>
-    internal static void Multiply(in WeightMatrix weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool, SimdPath path, bool? forceTiled) =>
-        Multiply(new ReadOnlySpan<WeightMatrix>(in weights), input, output, tokens, pool, path, forceTiled);
+    /// <summary><see cref="Multiply(in WeightMatrix, ReadOnlySpan{float}, Span{float}, int, WorkerPool?, KernelScratch?)"/> on a chosen path (forward passes, tests).</summary>
+    internal static void Multiply(in WeightMatrix weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool, SimdPath path, bool? forceTiled, KernelScratch? scratch = null) =>
+        Multiply(new ReadOnlySpan<WeightMatrix>(in weights), input, output, tokens, pool, path, forceTiled, scratch);
 
     /// <summary>The stacked product on a chosen path (tests).</summary>
-    internal static void Multiply(ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool, SimdPath path, bool? forceTiled)
+    internal static void Multiply(ReadOnlySpan<WeightMatrix> weights, ReadOnlySpan<float> input, Span<float> output, int tokens, WorkerPool? pool, SimdPath path, bool? forceTiled, KernelScratch? scratch = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(tokens);
         if (weights.IsEmpty || weights.Length > MaxStacked)
@@ -91,17 +89,18 @@ internal static unsafe class MatMul
 
         path = SimdPaths.Resolve(path);
         bool tiled = forceTiled ?? tokens >= TiledMinTokens;
+        scratch ??= new KernelScratch();
         fixed (WeightMatrix* matrices = weights)
         fixed (float* x = input)
         fixed (float* y = output)
         {
             // Prepare activations: quantized (per-row dot path) or their float value (tiled path).
             int xRowBytes = ActivationQuantizer.RowBytes(kind, cols);
-            byte* quantized = kind == ActivationKind.Float ? (byte*)x : ThreadScratch.Get(ThreadScratch.Slot.Activations, (long)xRowBytes * tokens);
+            byte* quantized = kind == ActivationKind.Float ? (byte*)x : scratch.Get(KernelScratch.Slot.Activations, (long)xRowBytes * tokens);
             float* values = x;
             if (tiled && kind != ActivationKind.Float)
             {
-                values = (float*)ThreadScratch.Get(ThreadScratch.Slot.ActivationFloats, (long)tokens * cols * sizeof(float));
+                values = (float*)scratch.Get(KernelScratch.Slot.ActivationFloats, (long)tokens * cols * sizeof(float));
             }
 
             if (kind != ActivationKind.Float)
@@ -137,6 +136,7 @@ internal static unsafe class MatMul
                     Tokens = tokens,
                     TileRows = tileRows,
                     Path = path,
+                    Caller = scratch,
                 };
                 WorkerPool.RunOrInline(pool, ref job, tiles);
             }
@@ -280,6 +280,7 @@ internal static unsafe class MatMul
         public int Tokens;
         public int TileRows;
         public SimdPath Path;
+        public KernelScratch Caller;
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public readonly void Execute(int index)
@@ -302,14 +303,15 @@ internal static unsafe class MatMul
             int n = Math.Min(tileRows, w->Rows - r0);
 
             // Transposed tile: tile[c·tileRows + i] = W[r0 + i, c]; rows past the matrix are zero.
-            float* tile = (float*)ThreadScratch.Get(ThreadScratch.Slot.Tile, (long)cols * tileRows * sizeof(float));
+            KernelScratch scratch = KernelScratch.ForItem(Caller);
+            float* tile = (float*)scratch.Get(KernelScratch.Slot.Tile, (long)cols * tileRows * sizeof(float));
             if (Path == SimdPath.Vector512)
             {
-                BuildTile512(w, r0, n, tile);
+                BuildTile512(w, r0, n, tile, scratch);
             }
             else
             {
-                BuildTile(w, r0, n, tile);
+                BuildTile(w, r0, n, tile, scratch);
             }
 
             float* outTile = stackalloc float[32 * 8];
@@ -368,10 +370,10 @@ internal static unsafe class MatMul
             }
         }
 
-        private readonly void BuildTile(WeightMatrix* w, int r0, int n, float* tile)
+        private readonly void BuildTile(WeightMatrix* w, int r0, int n, float* tile, KernelScratch scratch)
         {
             int cols = w->Cols, tileRows = TileRows;
-            float* row = (float*)ThreadScratch.Get(ThreadScratch.Slot.Row, (long)cols * sizeof(float));
+            float* row = (float*)scratch.Get(KernelScratch.Slot.Row, (long)cols * sizeof(float));
             for (int i = 0; i < tileRows; i++)
             {
                 if (i < n)
@@ -393,10 +395,10 @@ internal static unsafe class MatMul
         }
 
         // Dequantizes 16 rows at a time into a row-major buffer and transposes 16×16 blocks in registers.
-        private readonly void BuildTile512(WeightMatrix* w, int r0, int n, float* tile)
+        private readonly void BuildTile512(WeightMatrix* w, int r0, int n, float* tile, KernelScratch scratch)
         {
             int cols = w->Cols;
-            float* rows16 = (float*)ThreadScratch.Get(ThreadScratch.Slot.Row, 16L * cols * sizeof(float));
+            float* rows16 = (float*)scratch.Get(KernelScratch.Slot.Row, 16L * cols * sizeof(float));
             for (int half = 0; half < 2; half++)
             {
                 for (int i = 0; i < 16; i++)

@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Tq.Core.Tensors;
 
 // Register-only AVX-512 kernels for Q4_K, Q5_K and Q6_K (the bulk of Q4_K_M / Q5_K_M files): the quants

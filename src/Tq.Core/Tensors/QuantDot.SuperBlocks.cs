@@ -1,7 +1,3 @@
-using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
-
 namespace Tq.Core.Tensors;
 
 // K-quants against Q8_K activations. Each super-block is unpacked to 256 unsigned quants, sixteen signed scales (one

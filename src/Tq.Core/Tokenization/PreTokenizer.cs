@@ -127,13 +127,9 @@ internal sealed class PreTokenizer
         foreach (Step step in _steps)
         {
             var next = new List<int>(offsets.Count * 2);
-            if (step.Custom == CustomSplit.Gpt2)
+            if (step.Custom != CustomSplit.None)
             {
-                SplitGpt2(cpts, offsets, next);
-            }
-            else if (step.Custom == CustomSplit.Llama3)
-            {
-                SplitLlama3(cpts, offsets, next);
+                SplitWords(cpts, offsets, next, llama3: step.Custom == CustomSplit.Llama3);
             }
             else if (step.Collapsed)
             {
@@ -256,7 +252,11 @@ internal sealed class PreTokenizer
         return (sb.ToString(), [.. charToCp], cpToChar);
     }
 
-    private static void SplitGpt2(ReadOnlySpan<int> cpts, List<int> offsets, List<int> result)
+    // GPT-2's and Llama 3's hand-written splits (llama.cpp's unicode_regex_split_custom_gpt2/_llama3): both walk each
+    // word the earlier steps made, try the contractions first and end with the whitespace alternatives; in between,
+    // each pattern's own alternatives (`step`) add the piece at pos and return where the next starts, or -1 when none
+    // matches.
+    private static void SplitWords(ReadOnlySpan<int> cpts, List<int> offsets, List<int> result, bool llama3)
     {
         int start = 0;
         foreach (int length in offsets)
@@ -264,134 +264,102 @@ internal sealed class PreTokenizer
             var w = new Window(cpts, start, start + length, result);
             for (int pos = start; pos < w.End;)
             {
-                int cpt = w.Cpt(pos);
-                CodepointFlags flags = w.Flags(pos);
-                int contraction = ContractionLength(ref w, pos, ignoreCase: false);
+                int contraction = ContractionLength(ref w, pos, ignoreCase: llama3);
                 if (contraction > 0)
                 {
                     pos += w.Add(pos + contraction);
                     continue;
                 }
 
-                CodepointFlags flags2 = cpt == ' ' ? w.Flags(pos + 1) : flags;
-                if (Has(flags2, CodepointFlags.Letter))
-                {
-                    pos += cpt == ' ' ? 1 : 0;
-                    while (Has(flags2, CodepointFlags.Letter))
-                    {
-                        flags2 = w.Flags(++pos);
-                    }
-
-                    w.Add(pos);
-                    continue;
-                }
-
-                if (Has(flags2, CodepointFlags.Number))
-                {
-                    pos += cpt == ' ' ? 1 : 0;
-                    while (Has(flags2, CodepointFlags.Number))
-                    {
-                        flags2 = w.Flags(++pos);
-                    }
-
-                    w.Add(pos);
-                    continue;
-                }
-
-                if (IsOther(flags2))
-                {
-                    pos += cpt == ' ' ? 1 : 0;
-                    while (IsOther(flags2))
-                    {
-                        flags2 = w.Flags(++pos);
-                    }
-
-                    w.Add(pos);
-                    continue;
-                }
-
-                pos = SplitWhitespace(ref w, pos, lineBreaks: false);
+                int next = llama3 ? Llama3Pieces(ref w, pos) : Gpt2Pieces(ref w, pos);
+                pos = next >= 0 ? next : SplitWhitespace(ref w, pos, lineBreaks: llama3);
             }
 
             start += length;
         }
     }
 
-    private static void SplitLlama3(ReadOnlySpan<int> cpts, List<int> offsets, List<int> result)
+    // ` ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+`: a run of one class, after an optional space.
+    private static int Gpt2Pieces(ref Window w, int pos)
     {
-        int start = 0;
-        foreach (int length in offsets)
+        int cpt = w.Cpt(pos);
+        CodepointFlags flags2 = cpt == ' ' ? w.Flags(pos + 1) : w.Flags(pos);
+        CodepointFlags run = Has(flags2, CodepointFlags.Letter) ? CodepointFlags.Letter
+            : Has(flags2, CodepointFlags.Number) ? CodepointFlags.Number
+            : IsOther(flags2) ? OtherClass
+            : CodepointFlags.None;
+        if (run == CodepointFlags.None)
         {
-            var w = new Window(cpts, start, start + length, result);
-            for (int pos = start; pos < w.End;)
+            return -1;
+        }
+
+        pos += cpt == ' ' ? 1 : 0;
+        while (run == OtherClass ? IsOther(flags2) : Has(flags2, run))
+        {
+            flags2 = w.Flags(++pos);
+        }
+
+        w.Add(pos);
+        return pos;
+    }
+
+    // `[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*`.
+    private static int Llama3Pieces(ref Window w, int pos)
+    {
+        int cpt = w.Cpt(pos);
+        CodepointFlags flags = w.Flags(pos);
+
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if (!(cpt == '\r' || cpt == '\n' || Has(flags, CodepointFlags.Number))
+            && (Has(flags, CodepointFlags.Letter) || Has(w.Flags(pos + 1), CodepointFlags.Letter)))
+        {
+            pos++;
+            while (Has(w.Flags(pos), CodepointFlags.Letter))
             {
-                int cpt = w.Cpt(pos);
-                CodepointFlags flags = w.Flags(pos);
-                int contraction = ContractionLength(ref w, pos, ignoreCase: true);
-                if (contraction > 0)
-                {
-                    pos += w.Add(pos + contraction);
-                    continue;
-                }
-
-                // [^\r\n\p{L}\p{N}]?\p{L}+
-                if (!(cpt == '\r' || cpt == '\n' || Has(flags, CodepointFlags.Number)))
-                {
-                    if (Has(flags, CodepointFlags.Letter) || Has(w.Flags(pos + 1), CodepointFlags.Letter))
-                    {
-                        pos++;
-                        while (Has(w.Flags(pos), CodepointFlags.Letter))
-                        {
-                            pos++;
-                        }
-
-                        w.Add(pos);
-                        continue;
-                    }
-                }
-
-                // \p{N}{1,3}
-                if (Has(flags, CodepointFlags.Number))
-                {
-                    int ini = pos;
-                    while (Has(w.Flags(pos), CodepointFlags.Number))
-                    {
-                        if (++pos - ini >= 3)
-                        {
-                            w.Add(pos);
-                            ini = pos;
-                        }
-                    }
-
-                    w.Add(pos);
-                    continue;
-                }
-
-                // <space>?[^\s\p{L}\p{N}]+[\r\n]*
-                CodepointFlags flags2 = cpt == ' ' ? w.Flags(pos + 1) : flags;
-                if (!Has(flags2, CodepointFlags.Whitespace | CodepointFlags.Letter | CodepointFlags.Number) && flags != CodepointFlags.None)
-                {
-                    pos += cpt == ' ' ? 1 : 0;
-                    while (IsOther(flags2))
-                    {
-                        flags2 = w.Flags(++pos);
-                    }
-
-                    int cpt2 = w.Cpt(pos);
-                    while (cpt2 is '\r' or '\n')
-                    {
-                        cpt2 = w.Cpt(++pos);
-                    }
-
-                    w.Add(pos);
-                    continue;
-                }
-
-                pos = SplitWhitespace(ref w, pos, lineBreaks: true);
+                pos++;
             }
 
-            start += length;
+            w.Add(pos);
+            return pos;
         }
+
+        // \p{N}{1,3}
+        if (Has(flags, CodepointFlags.Number))
+        {
+            int ini = pos;
+            while (Has(w.Flags(pos), CodepointFlags.Number))
+            {
+                if (++pos - ini >= 3)
+                {
+                    w.Add(pos);
+                    ini = pos;
+                }
+            }
+
+            w.Add(pos);
+            return pos;
+        }
+
+        // <space>?[^\s\p{L}\p{N}]+[\r\n]*
+        CodepointFlags flags2 = cpt == ' ' ? w.Flags(pos + 1) : flags;
+        if (!Has(flags2, CodepointFlags.Whitespace | CodepointFlags.Letter | CodepointFlags.Number) && flags != CodepointFlags.None)
+        {
+            pos += cpt == ' ' ? 1 : 0;
+            while (IsOther(flags2))
+            {
+                flags2 = w.Flags(++pos);
+            }
+
+            while (w.Cpt(pos) is '\r' or '\n')
+            {
+                pos++;
+            }
+
+            w.Add(pos);
+            return pos;
+        }
+
+        return -1;
     }
 
     // 's|'t|'re|'ve|'m|'ll|'d ((?i:...) for Llama 3): the length of the contraction at pos, or 0.
@@ -461,6 +429,9 @@ internal sealed class PreTokenizer
     }
 
     private const int OutOfRange = -1;
+
+    // Gpt2Pieces' mark for the [^\s\p{L}\p{N}] class, which is no single flag.
+    private const CodepointFlags OtherClass = CodepointFlags.Whitespace;
 
     private static bool Has(CodepointFlags flags, CodepointFlags any) => (flags & any) != 0;
 

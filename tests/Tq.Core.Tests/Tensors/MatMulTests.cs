@@ -210,9 +210,10 @@ public sealed unsafe class MatMulTests : IDisposable
         fixed (byte* pw = w)
         {
             var matrix = new WeightMatrix(type, rows, cols, pw, w.Length);
-            MatMul.Multiply(matrix, x, y, tokens, _pool);
+            var scratch = new KernelScratch();
+            MatMul.Multiply(matrix, x, y, tokens, _pool, scratch);
             WeightMatrix* m = &matrix;
-            Assert.Equal(0, SteadyState.AllocatedBytes(() => MatMul.Multiply(*m, x, y, tokens, _pool)));
+            Assert.Equal(0, SteadyState.AllocatedBytes(() => MatMul.Multiply(*m, x, y, tokens, _pool, scratch)));
         }
     }
 
