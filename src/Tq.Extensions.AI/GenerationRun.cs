@@ -306,23 +306,14 @@ internal sealed class GenerationRun
 
     private void EmitReasoning(string text, List<AIContent> contents)
     {
-        if (text.Length == 0 || _request.Reasoning == ReasoningOutput.Hide)
+        if (_request.Reasoning != ReasoningOutput.Hide)
         {
-            return;
-        }
-
-        _emitted = true;
-        if (contents.Count > 0 && contents[^1] is TextReasoningContent last)
-        {
-            contents[^1] = new TextReasoningContent(last.Text + text);
-        }
-        else
-        {
-            contents.Add(new TextReasoningContent(text));
+            Emit(text, contents, reasoning: true);
         }
     }
 
-    private void Emit(string text, List<AIContent> contents)
+    // Adds text to the last content when it is of the same kind (answer or reasoning), else as a new content.
+    private void Emit(string text, List<AIContent> contents, bool reasoning = false)
     {
         if (text.Length == 0)
         {
@@ -330,13 +321,17 @@ internal sealed class GenerationRun
         }
 
         _emitted = true;
-        if (contents.Count > 0 && contents[^1] is TextContent last)
+        switch (contents.Count > 0 ? contents[^1] : null)
         {
-            contents[^1] = new TextContent(last.Text + text);
-        }
-        else
-        {
-            contents.Add(new TextContent(text));
+            case TextReasoningContent last when reasoning:
+                contents[^1] = new TextReasoningContent(last.Text + text);
+                break;
+            case TextContent last when !reasoning:
+                contents[^1] = new TextContent(last.Text + text);
+                break;
+            default:
+                contents.Add(reasoning ? new TextReasoningContent(text) : new TextContent(text));
+                break;
         }
     }
 

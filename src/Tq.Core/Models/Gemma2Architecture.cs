@@ -5,20 +5,8 @@ namespace Tq.Core.Models;
 /// with attention logit soft-capping, a sliding window on alternate layers (even layers slide), final logit
 /// soft-capping, output tied to the embedding.
 /// </summary>
-internal sealed class Gemma2Architecture : GemmaArchitecture
+internal sealed class Gemma2Architecture() : GemmaArchitecture("gemma2", hasOutputTensor: false, queryKeyNorm: false, layersOf27B: 46)
 {
-    /// <inheritdoc />
-    public override string Name => "gemma2";
-
-    /// <inheritdoc />
-    public override bool HasOutputTensor => false;
-
-    /// <inheritdoc />
-    protected override bool QueryKeyNorm => false;
-
-    /// <inheritdoc />
-    protected override int LayersOf27B => 46;
-
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)
     {

@@ -5,17 +5,8 @@ namespace Tq.Core.Models;
 /// with per-head Q/K RMSNorm, no attention soft-capping, and (when <c>attention.sliding_window</c> is set) five sliding
 /// layers to one global one, the sliding layers with their own RoPE base (<c>rope.freq_base_swa</c>) and no RoPE scaling.
 /// </summary>
-internal sealed class Gemma3Architecture : GemmaArchitecture
+internal sealed class Gemma3Architecture() : GemmaArchitecture("gemma3", hasOutputTensor: true, queryKeyNorm: true, layersOf27B: 62)
 {
-    /// <inheritdoc />
-    public override string Name => "gemma3";
-
-    /// <inheritdoc />
-    protected override bool QueryKeyNorm => true;
-
-    /// <inheritdoc />
-    protected override int LayersOf27B => 62;
-
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)
     {

@@ -5,16 +5,18 @@ namespace Tq.Core.Models;
 /// with sandwich norms (post-attention and post-FFN RMSNorm) around attention and a tanh-GELU GeGLU, embeddings scaled
 /// by √dim and Gemma's query scale; each version reads its own windows, soft-caps and Q/K norms.
 /// </summary>
-internal abstract class GemmaArchitecture : ModelArchitecture
+/// <param name="name">The <c>general.architecture</c> value.</param>
+/// <param name="hasOutputTensor">Whether the output head may be its own tensor.</param>
+/// <param name="queryKeyNorm">Whether layers hold per-head RMSNorms of Q and K (Gemma 3).</param>
+/// <param name="layersOf27B">The layer count of the version's 27B model (its attention scale differs, as llama.cpp's).</param>
+internal abstract class GemmaArchitecture(string name, bool hasOutputTensor, bool queryKeyNorm, int layersOf27B)
+    : ModelArchitecture(name, RopeStyle.NeoX, hasOutputTensor: hasOutputTensor)
 {
-    /// <inheritdoc />
-    public override RopeStyle RopeStyle => RopeStyle.NeoX;
-
     /// <summary>Whether layers hold per-head RMSNorms of Q and K (Gemma 3).</summary>
-    protected abstract bool QueryKeyNorm { get; }
+    protected bool QueryKeyNorm { get; } = queryKeyNorm;
 
     /// <summary>The layer count of the version's 27B model (its attention scale differs, as llama.cpp's).</summary>
-    protected abstract int LayersOf27B { get; }
+    protected int LayersOf27B { get; } = layersOf27B;
 
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)

@@ -6,17 +6,8 @@ namespace Tq.Core.Models;
 /// (or LongRoPE's short/long factors when <c>rope.scaling.type</c> is <c>longrope</c>), SwiGLU, or a softmax-routed
 /// mixture of experts when <c>expert_count</c> &gt; 0 (Mixtral).
 /// </summary>
-internal sealed class LlamaArchitecture : ModelArchitecture
+internal sealed class LlamaArchitecture() : ModelArchitecture("llama", RopeStyle.Normal, usesExperts: true)
 {
-    /// <inheritdoc />
-    public override string Name => "llama";
-
-    /// <inheritdoc />
-    public override RopeStyle RopeStyle => RopeStyle.Normal;
-
-    /// <inheritdoc />
-    public override bool UsesExperts => true;
-
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)
     {

@@ -18,17 +18,30 @@ internal abstract class ModelArchitecture
         new Phi3Architecture(), new Gemma2Architecture(), new Gemma3Architecture(),
     ];
 
+    /// <summary>Creates the definition of <c>general.architecture</c> <paramref name="name"/>.</summary>
+    /// <param name="name">The <c>general.architecture</c> value.</param>
+    /// <param name="ropeStyle">The RoPE pairing.</param>
+    /// <param name="usesExperts">Whether layers may be mixtures of experts.</param>
+    /// <param name="hasOutputTensor">Whether the output head may be its own tensor.</param>
+    protected ModelArchitecture(string name, RopeStyle ropeStyle, bool usesExperts = false, bool hasOutputTensor = true)
+    {
+        Name = name;
+        RopeStyle = ropeStyle;
+        UsesExperts = usesExperts;
+        HasOutputTensor = hasOutputTensor;
+    }
+
     /// <summary>The <c>general.architecture</c> value.</summary>
-    public abstract string Name { get; }
+    public string Name { get; }
 
     /// <summary>The RoPE pairing.</summary>
-    public abstract RopeStyle RopeStyle { get; }
+    public RopeStyle RopeStyle { get; }
 
     /// <summary>Whether layers may be mixtures of experts (<c>expert_count</c> &gt; 0 is refused otherwise).</summary>
-    public virtual bool UsesExperts => false;
+    public bool UsesExperts { get; }
 
     /// <summary>Whether the output head may be its own tensor <c>output.weight</c> (else it is always the embedding).</summary>
-    public virtual bool HasOutputTensor => true;
+    public bool HasOutputTensor { get; }
 
     /// <summary>The architecture named <paramref name="name"/>.</summary>
     /// <exception cref="NotSupportedException">The architecture is not supported; the message lists those that are.</exception>

@@ -5,14 +5,8 @@ namespace Tq.Core.Models;
 /// NeoX RoPE with LongRoPE's short/long factors chosen by context length and its attention factor, queries scaled by
 /// 1/√d before attention.
 /// </summary>
-internal sealed class Phi3Architecture : ModelArchitecture
+internal sealed class Phi3Architecture() : ModelArchitecture("phi3", RopeStyle.NeoX)
 {
-    /// <inheritdoc />
-    public override string Name => "phi3";
-
-    /// <inheritdoc />
-    public override RopeStyle RopeStyle => RopeStyle.NeoX;
-
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)
     {

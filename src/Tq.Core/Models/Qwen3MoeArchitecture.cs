@@ -4,17 +4,8 @@ namespace Tq.Core.Models;
 /// <c>qwen3moe</c> (Qwen3-30B-A3B, 235B-A22B), as llama.cpp's <c>models/qwen3moe.cpp</c>: Qwen 3 attention and a
 /// mixture of experts in place of the dense FFN (softmax router, top-k, weights normalized to sum 1, SwiGLU experts).
 /// </summary>
-internal sealed class Qwen3MoeArchitecture : ModelArchitecture
+internal sealed class Qwen3MoeArchitecture() : ModelArchitecture("qwen3moe", RopeStyle.NeoX, usesExperts: true)
 {
-    /// <inheritdoc />
-    public override string Name => "qwen3moe";
-
-    /// <inheritdoc />
-    public override RopeStyle RopeStyle => RopeStyle.NeoX;
-
-    /// <inheritdoc />
-    public override bool UsesExperts => true;
-
     /// <inheritdoc />
     public override void ReadHyperParameters(ModelHyperParameters hp)
     {

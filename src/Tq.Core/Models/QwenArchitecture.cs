@@ -11,8 +11,8 @@ internal sealed class QwenArchitecture : ModelArchitecture
     private readonly bool _queryKeyNorm;
 
     private QwenArchitecture(string name, bool biases, bool queryKeyNorm)
+        : base(name, RopeStyle.NeoX)
     {
-        Name = name;
         _biases = biases;
         _queryKeyNorm = queryKeyNorm;
     }
@@ -22,12 +22,6 @@ internal sealed class QwenArchitecture : ModelArchitecture
 
     /// <summary><c>qwen3</c>: Q/K norms, no biases.</summary>
     public static QwenArchitecture Qwen3 { get; } = new("qwen3", biases: false, queryKeyNorm: true);
-
-    /// <inheritdoc />
-    public override string Name { get; }
-
-    /// <inheritdoc />
-    public override RopeStyle RopeStyle => RopeStyle.NeoX;
 
     /// <inheritdoc />
     public override LayerWeights LoadLayer(TensorLoader tensors, ModelDimensions d, int layer) =>

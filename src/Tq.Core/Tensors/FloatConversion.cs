@@ -15,10 +15,7 @@ internal static unsafe class FloatConversion
     /// <summary>Converts FP16 values to float.</summary>
     public static void HalfToSingle(ReadOnlySpan<Half> source, Span<float> destination, SimdPath path = SimdPath.Auto)
     {
-        if (destination.Length < source.Length)
-        {
-            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
-        }
+        CheckDestination(source.Length, destination.Length);
 
         fixed (Half* s = source)
         fixed (float* d = destination)
@@ -30,10 +27,7 @@ internal static unsafe class FloatConversion
     /// <summary>Converts floats to FP16, rounding to nearest even (overflow to infinity, as IEEE and ggml do).</summary>
     public static void SingleToHalf(ReadOnlySpan<float> source, Span<Half> destination)
     {
-        if (destination.Length < source.Length)
-        {
-            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
-        }
+        CheckDestination(source.Length, destination.Length);
 
         TensorPrimitives.ConvertToHalf(source, destination[..source.Length]);
     }
@@ -41,10 +35,7 @@ internal static unsafe class FloatConversion
     /// <summary>Converts BF16 bit patterns to float.</summary>
     public static void BFloat16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination, SimdPath path = SimdPath.Auto)
     {
-        if (destination.Length < source.Length)
-        {
-            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
-        }
+        CheckDestination(source.Length, destination.Length);
 
         fixed (ushort* s = source)
         fixed (float* d = destination)
@@ -56,10 +47,7 @@ internal static unsafe class FloatConversion
     /// <summary>Converts floats to BF16 bit patterns, rounding to nearest even as ggml does.</summary>
     public static void SingleToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination, SimdPath path = SimdPath.Auto)
     {
-        if (destination.Length < source.Length)
-        {
-            throw new ArgumentException("The destination is shorter than the source.", nameof(destination));
-        }
+        CheckDestination(source.Length, destination.Length);
 
         fixed (float* s = source)
         fixed (ushort* d = destination)
@@ -109,34 +97,25 @@ internal static unsafe class FloatConversion
         return (ushort)((u + (0x7fff + ((u >> 16) & 1))) >> 16);
     }
 
-    /// <summary>FP16 bits to float, pointer form for kernels.</summary>
-    public static void HalfToSingle(ushort* source, float* destination, int count, SimdPath path)
+    private static void CheckDestination(int sourceLength, int destinationLength, string paramName = "destination")
     {
-        path = SimdPaths.Resolve(path);
-        int i = 0;
-        if (path == SimdPath.Vector512)
+        if (destinationLength < sourceLength)
         {
-            for (; i <= count - 16; i += 16)
-            {
-                HalfToSingle512(source + i).Store(destination + i);
-            }
-        }
-        else if (path == SimdPath.Vector256)
-        {
-            for (; i <= count - 8; i += 8)
-            {
-                HalfToSingle256(source + i).Store(destination + i);
-            }
-        }
-
-        for (; i < count; i++)
-        {
-            destination[i] = HalfToSingle(source[i]);
+            throw new ArgumentException("The destination is shorter than the source.", paramName);
         }
     }
 
+    /// <summary>FP16 bits to float, pointer form for kernels.</summary>
+    public static void HalfToSingle(ushort* source, float* destination, int count, SimdPath path) =>
+        Widen<FromHalf>(source, destination, count, path);
+
     /// <summary>BF16 bits to float, pointer form for kernels.</summary>
-    public static void BFloat16ToSingle(ushort* source, float* destination, int count, SimdPath path)
+    public static void BFloat16ToSingle(ushort* source, float* destination, int count, SimdPath path) =>
+        Widen<FromBFloat16>(source, destination, count, path);
+
+    // One loop for both 16-bit formats: the JIT compiles it once per format, with the format's conversions inlined.
+    private static void Widen<TFormat>(ushort* source, float* destination, int count, SimdPath path)
+        where TFormat : struct, IWideningFormat
     {
         path = SimdPaths.Resolve(path);
         int i = 0;
@@ -144,21 +123,48 @@ internal static unsafe class FloatConversion
         {
             for (; i <= count - 16; i += 16)
             {
-                BFloat16ToSingle512(source + i).Store(destination + i);
+                TFormat.Widen512(source + i).Store(destination + i);
             }
         }
         else if (path == SimdPath.Vector256)
         {
             for (; i <= count - 8; i += 8)
             {
-                BFloat16ToSingle256(source + i).Store(destination + i);
+                TFormat.Widen256(source + i).Store(destination + i);
             }
         }
 
         for (; i < count; i++)
         {
-            destination[i] = BFloat16ToSingle(source[i]);
+            destination[i] = TFormat.Widen(source[i]);
         }
+    }
+
+    private interface IWideningFormat
+    {
+        static abstract Vector512<float> Widen512(ushort* source);
+
+        static abstract Vector256<float> Widen256(ushort* source);
+
+        static abstract float Widen(ushort bits);
+    }
+
+    private readonly struct FromHalf : IWideningFormat
+    {
+        public static Vector512<float> Widen512(ushort* source) => HalfToSingle512(source);
+
+        public static Vector256<float> Widen256(ushort* source) => HalfToSingle256(source);
+
+        public static float Widen(ushort bits) => HalfToSingle(bits);
+    }
+
+    private readonly struct FromBFloat16 : IWideningFormat
+    {
+        public static Vector512<float> Widen512(ushort* source) => BFloat16ToSingle512(source);
+
+        public static Vector256<float> Widen256(ushort* source) => BFloat16ToSingle256(source);
+
+        public static float Widen(ushort bits) => BFloat16ToSingle(bits);
     }
 
     /// <summary>Float to BF16 bits, pointer form for kernels.</summary>

@@ -90,14 +90,7 @@ internal static class TensorMath
     public static void Silu(ReadOnlySpan<float> x, Span<float> destination)
     {
         EnsureDestination(x.Length, destination);
-        Span<float> d = destination[..x.Length];
-        Span<float> sigmoid = stackalloc float[256];
-        for (int i = 0; i < x.Length; i += 256)
-        {
-            int n = Math.Min(256, x.Length - i);
-            TensorPrimitives.Sigmoid(x.Slice(i, n), sigmoid[..n]);
-            TensorPrimitives.Multiply(x.Slice(i, n), sigmoid[..n], d.Slice(i, n));
-        }
+        SiluChunks(x, default, destination[..x.Length]);
     }
 
     /// <summary>SwiGLU: silu(gate)·up, the gated MLP of Llama-style models. May run in place over either input.</summary>
@@ -110,14 +103,29 @@ internal static class TensorMath
         }
 
         EnsureDestination(gate.Length, destination);
-        Span<float> d = destination[..gate.Length];
+        SiluChunks(gate, up, destination[..gate.Length]);
+    }
+
+    // silu(x), times `up` unless it is empty, 256 elements at a time: σ goes to a stack chunk first, so the
+    // destination may be either input.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void SiluChunks(ReadOnlySpan<float> x, ReadOnlySpan<float> up, Span<float> d)
+    {
         Span<float> sigmoid = stackalloc float[256];
-        for (int i = 0; i < gate.Length; i += 256)
+        for (int i = 0; i < x.Length; i += 256)
         {
-            int n = Math.Min(256, gate.Length - i);
-            TensorPrimitives.Sigmoid(gate.Slice(i, n), sigmoid[..n]);
-            TensorPrimitives.Multiply(gate.Slice(i, n), sigmoid[..n], sigmoid[..n]);
-            TensorPrimitives.Multiply(sigmoid[..n], up.Slice(i, n), d.Slice(i, n));
+            int n = Math.Min(256, x.Length - i);
+            Span<float> s = sigmoid[..n];
+            TensorPrimitives.Sigmoid(x.Slice(i, n), s);
+            if (up.IsEmpty)
+            {
+                TensorPrimitives.Multiply(x.Slice(i, n), s, d.Slice(i, n));
+            }
+            else
+            {
+                TensorPrimitives.Multiply(x.Slice(i, n), s, s);
+                TensorPrimitives.Multiply(s, up.Slice(i, n), d.Slice(i, n));
+            }
         }
     }
 
