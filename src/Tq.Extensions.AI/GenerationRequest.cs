@@ -9,54 +9,41 @@ using Tq.Extensions.AI.ToolCalling;
 namespace Tq.Extensions.AI;
 
 /// <summary>One request resolved against an engine: the prompt tokens, the sampler settings and the output rules.</summary>
-internal sealed class GenerationRequest
+internal sealed class GenerationRequest(
+    string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText,
+    bool jsonMode, JsonElement? jsonSchema, string[]? forcedToolNames, ReasoningOutput reasoning)
 {
-    private GenerationRequest(string promptText, int[] prompt, SamplerOptions sampler, int maxTokens, string[] stops, ToolCallFormat toolFormat, string forcedText, bool jsonMode, JsonElement? jsonSchema, string[]? forcedToolNames, ReasoningOutput reasoning)
-    {
-        ForcedToolNames = forcedToolNames;
-        Reasoning = reasoning;
-        JsonSchema = jsonSchema;
-        PromptText = promptText;
-        Prompt = prompt;
-        Sampler = sampler;
-        MaxTokens = maxTokens;
-        Stops = stops;
-        ToolFormat = toolFormat;
-        ForcedText = forcedText;
-        JsonMode = jsonMode;
-    }
-
     /// <summary>The rendered prompt (without the forced start of the answer).</summary>
-    public string PromptText { get; }
+    public string PromptText { get; } = promptText;
 
     /// <summary>The prompt tokens, the forced start of the answer included.</summary>
-    public int[] Prompt { get; }
+    public int[] Prompt { get; } = prompt;
 
-    public SamplerOptions Sampler { get; }
+    public SamplerOptions Sampler { get; } = sampler;
 
-    public int MaxTokens { get; }
+    public int MaxTokens { get; } = maxTokens;
 
-    public string[] Stops { get; }
+    public string[] Stops { get; } = stops;
 
     /// <summary>How to parse tool calls out of the output; <see cref="ToolCallFormat.None"/> when no tool is offered.</summary>
-    public ToolCallFormat ToolFormat { get; }
+    public ToolCallFormat ToolFormat { get; } = toolFormat;
 
     /// <summary>Text appended to the prompt as the start of the answer (to force a tool call), parsed as output.</summary>
-    public string ForcedText { get; }
+    public string ForcedText { get; } = forcedText;
 
-    public bool JsonMode { get; }
+    public bool JsonMode { get; } = jsonMode;
 
     /// <summary>
     /// When a tool call is required without naming the tool: the declared names, one of which the forced text's
     /// <c>"name": </c> must be completed with (sampling is constrained to them). Null otherwise.
     /// </summary>
-    public string[]? ForcedToolNames { get; }
+    public string[]? ForcedToolNames { get; } = forcedToolNames;
 
     /// <summary>The schema the JSON output must follow (the supported subset), or null.</summary>
-    public JsonElement? JsonSchema { get; }
+    public JsonElement? JsonSchema { get; } = jsonSchema;
 
     /// <summary>What happens to a reasoning model's <c>&lt;think&gt;</c> block.</summary>
-    public ReasoningOutput Reasoning { get; }
+    public ReasoningOutput Reasoning { get; } = reasoning;
 
     /// <summary>True when the rendered prompt already opened the <c>&lt;think&gt;</c> block (DeepSeek-R1 templates).</summary>
     public bool StartsInReasoning => ReasoningParser.EndsInReasoning(PromptText);

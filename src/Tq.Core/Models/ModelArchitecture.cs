@@ -9,7 +9,11 @@ namespace Tq.Core.Models;
 /// architecture is one subclass plus its entry in <see cref="Supported"/>. Anything a file holds that no definition
 /// reads (a metadata key, a tensor) is refused at load.
 /// </summary>
-internal abstract class ModelArchitecture
+/// <param name="name">The <c>general.architecture</c> value.</param>
+/// <param name="ropeStyle">The RoPE pairing.</param>
+/// <param name="usesExperts">Whether layers may be mixtures of experts.</param>
+/// <param name="hasOutputTensor">Whether the output head may be its own tensor.</param>
+internal abstract class ModelArchitecture(string name, RopeStyle ropeStyle, bool usesExperts = false, bool hasOutputTensor = true)
 {
     /// <summary>The supported architectures.</summary>
     public static IReadOnlyList<ModelArchitecture> Supported { get; } =
@@ -18,30 +22,17 @@ internal abstract class ModelArchitecture
         new Phi3Architecture(), new Gemma2Architecture(), new Gemma3Architecture(),
     ];
 
-    /// <summary>Creates the definition of <c>general.architecture</c> <paramref name="name"/>.</summary>
-    /// <param name="name">The <c>general.architecture</c> value.</param>
-    /// <param name="ropeStyle">The RoPE pairing.</param>
-    /// <param name="usesExperts">Whether layers may be mixtures of experts.</param>
-    /// <param name="hasOutputTensor">Whether the output head may be its own tensor.</param>
-    protected ModelArchitecture(string name, RopeStyle ropeStyle, bool usesExperts = false, bool hasOutputTensor = true)
-    {
-        Name = name;
-        RopeStyle = ropeStyle;
-        UsesExperts = usesExperts;
-        HasOutputTensor = hasOutputTensor;
-    }
-
     /// <summary>The <c>general.architecture</c> value.</summary>
-    public string Name { get; }
+    public string Name { get; } = name;
 
     /// <summary>The RoPE pairing.</summary>
-    public RopeStyle RopeStyle { get; }
+    public RopeStyle RopeStyle { get; } = ropeStyle;
 
     /// <summary>Whether layers may be mixtures of experts (<c>expert_count</c> &gt; 0 is refused otherwise).</summary>
-    public bool UsesExperts { get; }
+    public bool UsesExperts { get; } = usesExperts;
 
     /// <summary>Whether the output head may be its own tensor <c>output.weight</c> (else it is always the embedding).</summary>
-    public bool HasOutputTensor { get; }
+    public bool HasOutputTensor { get; } = hasOutputTensor;
 
     /// <summary>The architecture named <paramref name="name"/>.</summary>
     /// <exception cref="NotSupportedException">The architecture is not supported; the message lists those that are.</exception>
