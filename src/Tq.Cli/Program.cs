@@ -1,21 +1,22 @@
-using System.CommandLine;
 using System.CommandLine.Help;
 using Tq.Cli.Commands;
 
-var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compressed KV cache, and measure them.");
-root.Subcommands.Add(InfoCommand.Create());
-root.Subcommands.Add(ChatCommand.Create());
-root.Subcommands.Add(ServeCommand.Create());
-root.Subcommands.Add(PullCommand.Create());
-root.Subcommands.Add(ListCommand.Create());
-root.Subcommands.Add(BenchmarkCommand.Create());
-root.Subcommands.Add(CompareCommand.Create());
-root.Subcommands.Add(NiahCommand.Create());
-root.Subcommands.Add(RunCommand.Create());
-root.Subcommands.Add(PerplexityCommand.Create());
-root.Subcommands.Add(BenchCommand.Create());
-root.Subcommands.Add(TemplateCommand.Create());
-root.Subcommands.Add(TokenizeCommand.Create());
+var root = new RootCommand("tq: run local GGUF models with a TurboQuant-compressed KV cache, and measure them.")
+{
+    InfoCommand.Create(),
+    ChatCommand.Create(),
+    ServeCommand.Create(),
+    PullCommand.Create(),
+    ListCommand.Create(),
+    BenchmarkCommand.Create(),
+    CompareCommand.Create(),
+    NiahCommand.Create(),
+    RunCommand.Create(),
+    PerplexityCommand.Create(),
+    BenchCommand.Create(),
+    TemplateCommand.Create(),
+    TokenizeCommand.Create(),
+};
 
 ParseResult parse = root.Parse(args);
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using Tq.Core.Cache;
 
 namespace Tq.Cli.Commands;

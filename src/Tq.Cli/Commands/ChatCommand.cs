@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using Microsoft.Extensions.AI;
 using Tq.Core.Cache;
 using Tq.Extensions.AI;

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using Tq.Cli.Hub;
 using Tq.Core.Hub;
 

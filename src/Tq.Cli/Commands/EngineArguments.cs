@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Tq.Extensions.AI;
 
 namespace Tq.Cli.Commands;

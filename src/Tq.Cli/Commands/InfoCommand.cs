@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using Tq.Core.Gguf;
 using Tq.Core.Hub;
 

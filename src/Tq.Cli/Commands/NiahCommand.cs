@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using System.Numerics;
 using System.Text;
 using Tq.Core.Cache;

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Runtime.InteropServices;
 using Tq.Cli.Hub;
 using Tq.Core.Hub;

@@ -1,6 +1,4 @@
-using System.CommandLine;
 using System.Diagnostics;
-using System.Globalization;
 using Tq.Core.Inference;
 using Tq.Core.Models;
 using Tq.Core.Sampling;
