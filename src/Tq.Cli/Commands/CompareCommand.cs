@@ -5,6 +5,7 @@ using Tq.Core.Cache;
 using Tq.Core.Diagnostics;
 using Tq.Core.Inference;
 using Tq.Core.Models;
+using Tq.Core.Tensors;
 using Tq.Core.Tokenization;
 
 namespace Tq.Cli.Commands;
@@ -17,7 +18,6 @@ namespace Tq.Cli.Commands;
 /// </summary>
 internal static class CompareCommand
 {
-
     public static Command Create()
     {
         var model = CliOptions.ModelFile();
@@ -161,7 +161,7 @@ internal static class CompareCommand
                         }
 
                         kld += k;
-                        agree += ArgMax(row) == ArgMax(refRow) ? 1 : 0;
+                        agree += TensorMath.ArgMax(row) == TensorMath.ArgMax(refRow) ? 1 : 0;
                     }
 
                     count++;
@@ -282,20 +282,6 @@ internal static class CompareCommand
         {
             row[i] -= log;
         }
-    }
-
-    internal static int ArgMax(ReadOnlySpan<float> row)
-    {
-        int best = 0;
-        for (int i = 1; i < row.Length; i++)
-        {
-            if (row[i] > row[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 
     internal sealed class CompareResult
