@@ -17,13 +17,12 @@ internal static class InfoCommand
 {
     public static Command Create()
     {
-        var model = new Argument<FileInfo?>("model") { Description = "A GGUF model file to describe.", Arity = ArgumentArity.ZeroOrOne };
-        var modelOption = new Option<FileInfo?>("--model", "-m") { Description = "A GGUF model file to describe (same as the argument)." };
-        var command = CliOptions.Command("info", "Print the machine's SIMD support, or a GGUF model's facts and KV-cache memory.", modelOption);
-        command.Arguments.Add(model);
+        var model = new OptionalModel("A GGUF model file to describe.");
+        var command = CliOptions.Command("info", "Print the machine's SIMD support, or a GGUF model's facts and KV-cache memory.");
+        model.AddTo(command);
         command.SetAction(parse =>
         {
-            FileInfo? file = parse.GetValue(model) ?? parse.GetValue(modelOption);
+            FileInfo? file = model.Read(parse);
             if (file is null)
             {
                 PrintMachine(Console.Out);

@@ -14,8 +14,7 @@ internal static class TemplateCommand
 {
     public static Command Create()
     {
-        var model = new Argument<FileInfo?>("model") { Description = "A GGUF model whose tokenizer.chat_template and special tokens to use.", Arity = ArgumentArity.ZeroOrOne };
-        var modelOption = new Option<FileInfo?>("--model", "-m") { Description = "The GGUF model (as every other command takes it; same as the argument)." };
+        var model = new OptionalModel("A GGUF model whose tokenizer.chat_template and special tokens to use.");
         var template = new Option<string?>("--template", "-t") { Description = $"A built-in template name ({string.Join(", ", BuiltInChatTemplates.Names)}) or a .jinja file; overrides the model's template." };
         var messages = new Option<FileInfo?>("--messages") { Description = "JSON file: an array of messages, or {\"messages\": [...], \"tools\": [...]} as llama.cpp's /apply-template takes. Default: one user message \"Hello\"." };
         var noGenerationPrompt = new Option<bool>("--no-generation-prompt") { Description = "Do not end with the assistant header." };
@@ -23,15 +22,15 @@ internal static class TemplateCommand
         var eos = new Option<string?>("--eos") { Description = "EOS token text (default: the model's, or empty)." };
         var date = new Option<string?>("--date") { Description = "Render as on this day (yyyy-MM-dd) for templates that print the date." };
         var caps = new Option<bool>("--caps") { Description = "Print the template's detected capabilities instead of a rendering." };
-        var command = CliOptions.Command("template", "Render a conversation with a model's chat template, as the engine prompts it.", modelOption, template, messages, noGenerationPrompt, bos, eos, date, caps);
-        command.Arguments.Add(model);
+        var command = CliOptions.Command("template", "Render a conversation with a model's chat template, as the engine prompts it.", template, messages, noGenerationPrompt, bos, eos, date, caps);
+        model.AddTo(command);
         command.SetAction(parse =>
         {
             try
             {
                 return CliErrors.Run(() => Run(
                     Console.Out,
-                    (parse.GetValue(modelOption) ?? parse.GetValue(model))?.FullName,
+                    model.Read(parse)?.FullName,
                     parse.GetValue(template),
                     parse.GetValue(messages)?.FullName,
                     !parse.GetValue(noGenerationPrompt),
