@@ -30,10 +30,8 @@ internal static class BenchCommand
         var reps = new Option<int>("--repetitions", "-r") { Description = "Repetitions of each test.", DefaultValueFactory = _ => 5 };
         var threads = CliOptions.Threads();
         var json = new Option<bool>("--json") { Description = "Print JSON (llama-bench field names) instead of a table." };
-        var command = CliOptions.Command("bench", "Prefill (ppN) and decode (tgN) speed at chosen depths, as llama-bench measures them.", model, prompt, gen, depth, parallel, reps, threads, json);
-
         var cache = new CacheArguments("f16");
-        cache.AddTo(command);
+        var command = CliOptions.Command("bench", "Prefill (ppN) and decode (tgN) speed at chosen depths, as llama-bench measures them.", [model, prompt, gen, depth, parallel, reps, threads, json, .. cache.Options]);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => Task.FromResult(Run(
             parse.GetValue(model)!.FullName, ParseList(parse.GetValue(prompt)!, "-p"), ParseList(parse.GetValue(gen)!, "-n"),

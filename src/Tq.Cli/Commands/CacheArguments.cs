@@ -6,26 +6,22 @@ namespace Tq.Cli.Commands;
 internal sealed class CacheArguments
 {
     private readonly Option<string> _kind;
-    private readonly Option<double> _bitsK = new("--bits-k") { Description = "TurboQuant key bits (2, 2.5, 3, 3.5, 4, 8).", DefaultValueFactory = _ => 4 };
-    private readonly Option<double> _bitsV = new("--bits-v") { Description = "TurboQuant value bits (2, 2.5, 3, 3.5, 4, 8).", DefaultValueFactory = _ => 2 };
-    private readonly Option<int> _sinks = new("--sinks") { Description = "FP16 attention-sink tokens.", DefaultValueFactory = _ => new KvCacheOptions().SinkTokens };
-    private readonly Option<int> _window = new("--window") { Description = "FP16 recent tokens (0: the current token quantized too).", DefaultValueFactory = _ => new KvCacheOptions().RecentWindow };
-    private readonly Option<int> _boundary = new("--boundary") { Description = "First/last layers at --boundary-bits.", DefaultValueFactory = _ => new KvCacheOptions().BoundaryLayers };
-    private readonly Option<double> _boundaryBits = new("--boundary-bits") { Description = "Bits of boundary layers (8 = Q8_0).", DefaultValueFactory = _ => 8 };
-    private readonly Option<bool> _preRope = new("--pre-rope") { Description = "Compress keys before RoPE." };
-    private readonly Option<bool> _qjl = new("--qjl") { Description = "QJL residual for keys." };
-    private readonly Option<float> _sparse = new("--sparse-v") { Description = "Skip value rows with a weight below this." };
+    private readonly OptionBinder<KvCacheOptions> _flags = new OptionBinder<KvCacheOptions>()
+        .Add(new Option<double>("--bits-k") { Description = "TurboQuant key bits (2, 2.5, 3, 3.5, 4, 8).", DefaultValueFactory = _ => 4 }, (o, v) => o.BitsK = v)
+        .Add(new Option<double>("--bits-v") { Description = "TurboQuant value bits (2, 2.5, 3, 3.5, 4, 8).", DefaultValueFactory = _ => 2 }, (o, v) => o.BitsV = v)
+        .Add(new Option<int>("--sinks") { Description = "FP16 attention-sink tokens.", DefaultValueFactory = _ => new KvCacheOptions().SinkTokens }, (o, v) => o.SinkTokens = v)
+        .Add(new Option<int>("--window") { Description = "FP16 recent tokens (0: the current token quantized too).", DefaultValueFactory = _ => new KvCacheOptions().RecentWindow }, (o, v) => o.RecentWindow = v)
+        .Add(new Option<int>("--boundary") { Description = "First/last layers at --boundary-bits.", DefaultValueFactory = _ => new KvCacheOptions().BoundaryLayers }, (o, v) => o.BoundaryLayers = v)
+        .Add(new Option<double>("--boundary-bits") { Description = "Bits of boundary layers (8 = Q8_0).", DefaultValueFactory = _ => 8 }, (o, v) => o.BoundaryBits = v)
+        .Add(new Option<bool>("--pre-rope") { Description = "Compress keys before RoPE." }, (o, v) => o.PreRopeKeys = v)
+        .Add(new Option<bool>("--qjl") { Description = "QJL residual for keys." }, (o, v) => o.KeyResidualQjl = v)
+        .Add(new Option<float>("--sparse-v") { Description = "Skip value rows with a weight below this." }, (o, v) => o.SparseValueThreshold = v);
 
     public CacheArguments(string defaultKind = "tq") =>
         _kind = new Option<string>("--cache") { Description = "KV-cache kind: f16, q8_0 or tq (TurboQuant).", DefaultValueFactory = _ => defaultKind };
 
-    public void AddTo(Command command)
-    {
-        foreach (Option o in new Option[] { _kind, _bitsK, _bitsV, _sinks, _window, _boundary, _boundaryBits, _preRope, _qjl, _sparse })
-        {
-            command.Options.Add(o);
-        }
-    }
+    /// <summary><c>--cache</c> and the TurboQuant flags.</summary>
+    public IEnumerable<Option> Options => [_kind, .. _flags.Options];
 
     /// <summary>A <c>--cache</c> name: f16, q8_0 (or q8), tq (or turboquant), in any case.</summary>
     /// <exception cref="ArgumentException">Another name.</exception>
@@ -45,19 +41,7 @@ internal sealed class CacheArguments
 
     private KvCacheOptions Read(ParseResult parse, string kindName)
     {
-        var options = new KvCacheOptions
-        {
-            Kind = ParseKind(kindName),
-            BitsK = parse.GetValue(_bitsK),
-            BitsV = parse.GetValue(_bitsV),
-            SinkTokens = parse.GetValue(_sinks),
-            RecentWindow = parse.GetValue(_window),
-            BoundaryLayers = parse.GetValue(_boundary),
-            BoundaryBits = parse.GetValue(_boundaryBits),
-            PreRopeKeys = parse.GetValue(_preRope),
-            KeyResidualQjl = parse.GetValue(_qjl),
-            SparseValueThreshold = parse.GetValue(_sparse),
-        };
+        KvCacheOptions options = _flags.Bind(parse, new KvCacheOptions { Kind = ParseKind(kindName) });
         options.Validate();
         return options;
     }

@@ -13,27 +13,19 @@ internal static class ChatCommand
 {
     public static Command Create()
     {
-        var engine = new EngineArguments();
+        var engine = EngineArguments.Create("Context window (default: the model's).", "Most tokens per answer (default: up to the context end).")
+            .Add(new Option<string?>("--chat-template") { Description = "A built-in template name or Jinja text instead of the model's." }, (o, v) => o.ChatTemplate = v)
+            .Add(CliOptions.Temperature(), (o, v) => o.Temperature = v)
+            .Add(new Option<long?>("--seed", "-s") { Description = "Sampling seed (default: random)." }, (o, v) => o.Seed = v);
         var system = new Option<string?>("--system") { Description = "The system prompt." };
-        var temp = CliOptions.Temperature();
-        var seed = new Option<long?>("--seed", "-s") { Description = "Sampling seed (default: random)." };
-        var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Most tokens per answer (default: up to the context end)." };
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's).", DefaultValueFactory = _ => 0 };
-        var template = new Option<string?>("--chat-template") { Description = "A built-in template name or Jinja text instead of the model's." };
         var json = new Option<bool>("--json") { Description = "Every answer is a JSON object (JSON mode)." };
         var jsonSchema = new Option<string?>("--json-schema") { Description = "Every answer is JSON matching this JSON Schema (inline JSON text)." };
-        var command = CliOptions.Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.", engine.Model, engine.Cache, engine.BitsK, engine.BitsV, system, temp, seed, maxTokens, ctx, engine.Threads, template, json, jsonSchema);
+        var command = CliOptions.Command("chat", "Chat with a model in the terminal (streamed; /reset, /stats, /exit). Reads piped stdin too.", [.. engine.Options, system, json, jsonSchema]);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {
             JsonOutput? output = JsonOutput.FromOptions(parse.GetValue(json), parse.GetValue(jsonSchema));
-            TurboQuantChatOptions options = engine.Read(parse);
-            options.ContextSize = parse.GetValue(ctx);
-            options.ChatTemplate = parse.GetValue(template);
-            options.Temperature = parse.GetValue(temp);
-            options.Seed = parse.GetValue(seed);
-            options.MaxOutputTokens = parse.GetValue(maxTokens);
-            options.MaxConcurrentSessions = 1;
+            TurboQuantChatOptions options = engine.Bind(parse, new TurboQuantChatOptions { MaxConcurrentSessions = 1 });
             return RunAsync(options, parse.GetValue(system), output, Console.In, Console.Out, cancellationToken);
         }));
         return command;

@@ -1,8 +1,8 @@
 namespace Tq.Cli.Commands;
 
 /// <summary>
-/// The options several commands take, defined once (as llama.cpp's common arguments): the model, threads and the
-/// temperature (the chat engine's own group is <see cref="EngineArguments"/>); and the one way a command gets its options.
+/// The options several commands take, defined once (as llama.cpp's common arguments): the model, threads, context,
+/// text file and the temperature (the chat engine's own group is <see cref="EngineArguments"/>); and the one way a command gets its options.
 /// </summary>
 internal static class CliOptions
 {
@@ -14,6 +14,12 @@ internal static class CliOptions
 
     /// <summary><c>--threads/-t</c>, 0 for every core.</summary>
     public static Option<int> Threads(string description = "Threads (default: every core).") => new("--threads", "-t") { Description = description, DefaultValueFactory = _ => 0 };
+
+    /// <summary><c>--ctx/-c</c>: the context window, or the tokens per chunk of the scoring commands.</summary>
+    public static Option<int> Context(string description, int defaultValue = 0) => new("--ctx", "-c") { Description = description, DefaultValueFactory = _ => defaultValue };
+
+    /// <summary><c>--file/-f</c>: the text the scoring commands read.</summary>
+    public static Option<FileInfo> TextFile() => new("--file", "-f") { Description = "The text to score.", Required = true };
 
     /// <summary><c>--temp</c>.</summary>
     public static Option<float> Temperature() => new("--temp") { Description = "Temperature (0: greedy).", DefaultValueFactory = _ => 0.8f };

@@ -21,8 +21,8 @@ internal static class CompareCommand
     public static Command Create()
     {
         var model = CliOptions.ModelFile();
-        var file = new Option<FileInfo>("--file", "-f") { Description = "The text to score.", Required = true };
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk (the context).", DefaultValueFactory = _ => 1024 };
+        var file = CliOptions.TextFile();
+        var ctx = CliOptions.Context("Tokens per chunk (the context).", 1024);
         var chunks = new Option<int>("--chunks") { Description = "Chunks to score (0: all).", DefaultValueFactory = _ => 40 };
         var threads = CliOptions.Threads("Threads (0: every core).");
         var grid = new Option<string>("--grid") { Description = "Settings: 'full' (F16, Q8_0 and the TurboQuant grid), 'fixes' (sinks, window, pre-RoPE, boundary one by one), 'boundary', 'prerope', 'norms', 'quick', 'accept' (F16, K4/V2, K4/V4), 'sparse', or 'one' (F16 and the --cache setting).", DefaultValueFactory = _ => "full" };
@@ -30,9 +30,8 @@ internal static class CompareCommand
         var attention = new Option<bool>("--attention") { Description = "Per-layer cosine similarity of attention outputs vs F16, on the F16 run's activations (the F16 output is passed on, so the perplexity columns are then F16's)." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON to this file." };
         var cache = new CacheArguments();
-        var command = CliOptions.Command("compare", "Perplexity, KL divergence vs F16, memory and speed of KV-cache settings.", model, file, ctx, chunks, threads, grid, speed, attention, json);
+        var command = CliOptions.Command("compare", "Perplexity, KL divergence vs F16, memory and speed of KV-cache settings.", [model, file, ctx, chunks, threads, grid, speed, attention, json, .. cache.Options]);
 
-        cache.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() =>
         {
             List<KvCacheOptions> settings = Settings(parse.GetValue(grid)!, cache.Read(parse));

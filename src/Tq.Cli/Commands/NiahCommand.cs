@@ -32,9 +32,8 @@ internal static class NiahCommand
         var verbose = new Option<bool>("--verbose") { Description = "Print every continuation." };
         var png = new Option<string?>("--png") { Description = "Write heat maps to <prefix>-f16.png and <prefix>-<cache>.png." };
         var cache = new CacheArguments();
-        var command = CliOptions.Command("niah", "Needle in a haystack (passkey continuation) for the F16 cache and a chosen cache, as grids and PNG heat maps.", model, haystack, lengths, depths, threads, png, verbose, needleOption, questionOption);
+        var command = CliOptions.Command("niah", "Needle in a haystack (passkey continuation) for the F16 cache and a chosen cache, as grids and PNG heat maps.", [model, haystack, lengths, depths, threads, png, verbose, needleOption, questionOption, .. cache.Options]);
 
-        cache.AddTo(command);
         command.SetAction(parse => CliErrors.Run(() => Run(parse.GetValue(model)!.FullName, parse.GetValue(needleOption)!, parse.GetValue(questionOption)!, parse.GetValue(haystack)!, parse.GetValue(lengths)!,
             parse.GetValue(depths)!, parse.GetValue(threads), cache.Read(parse), parse.GetValue(png), parse.GetValue(verbose), Console.Out)));
         return command;

@@ -13,8 +13,8 @@ internal static class PerplexityCommand
     public static Command Create()
     {
         var model = CliOptions.ModelFile();
-        var file = new Option<FileInfo>("--file", "-f") { Description = "The text to score.", Required = true };
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Tokens per chunk.", DefaultValueFactory = _ => 512 };
+        var file = CliOptions.TextFile();
+        var ctx = CliOptions.Context("Tokens per chunk.", 512);
         var chunks = new Option<int>("--chunks") { Description = "At most this many chunks (default: all).", DefaultValueFactory = _ => -1 };
         var batch = new Option<int>("--batch", "-b") { Description = "Tokens per forward pass (capped at the context).", DefaultValueFactory = _ => 2048 };
         var threads = CliOptions.Threads();

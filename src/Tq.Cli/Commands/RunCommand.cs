@@ -14,36 +14,26 @@ internal static class RunCommand
         var model = CliOptions.ModelFile();
         var prompt = new Option<string>("--prompt", "-p") { Description = "The prompt text.", Required = true };
         var count = new Option<int>("--n-predict", "-n") { Description = "Tokens to generate.", DefaultValueFactory = _ => 128 };
-        var temp = CliOptions.Temperature();
-        var topK = new Option<int>("--top-k") { Description = "Top-k (0: off).", DefaultValueFactory = _ => 40 };
-        var topP = new Option<float>("--top-p") { Description = "Top-p (1: off).", DefaultValueFactory = _ => 0.95f };
-        var minP = new Option<float>("--min-p") { Description = "Min-p (0: off).", DefaultValueFactory = _ => 0.05f };
-        var repeat = new Option<float>("--repeat-penalty") { Description = "Repeat penalty (1: off).", DefaultValueFactory = _ => 1f };
-        var frequency = new Option<float>("--frequency-penalty") { Description = "Frequency penalty.", DefaultValueFactory = _ => 0f };
-        var presence = new Option<float>("--presence-penalty") { Description = "Presence penalty.", DefaultValueFactory = _ => 0f };
-        var seed = new Option<ulong?>("--seed", "-s") { Description = "Sampling seed (default: random)." };
+        var sampling = new OptionBinder<SamplerOptions>()
+            .Add(CliOptions.Temperature(), (o, v) => o.Temperature = v)
+            .Add(new Option<int>("--top-k") { Description = "Top-k (0: off).", DefaultValueFactory = _ => 40 }, (o, v) => o.TopK = v)
+            .Add(new Option<float>("--top-p") { Description = "Top-p (1: off).", DefaultValueFactory = _ => 0.95f }, (o, v) => o.TopP = v)
+            .Add(new Option<float>("--min-p") { Description = "Min-p (0: off).", DefaultValueFactory = _ => 0.05f }, (o, v) => o.MinP = v)
+            .Add(new Option<float>("--repeat-penalty") { Description = "Repeat penalty (1: off).", DefaultValueFactory = _ => 1f }, (o, v) => o.RepeatPenalty = v)
+            .Add(new Option<float>("--frequency-penalty") { Description = "Frequency penalty.", DefaultValueFactory = _ => 0f }, (o, v) => o.FrequencyPenalty = v)
+            .Add(new Option<float>("--presence-penalty") { Description = "Presence penalty.", DefaultValueFactory = _ => 0f }, (o, v) => o.PresencePenalty = v)
+            .Add(new Option<ulong?>("--seed", "-s") { Description = "Sampling seed (default: random)." }, (o, v) => o.Seed = v);
         var stop = new Option<string[]>("--stop") { Description = "Stop string (repeatable).", AllowMultipleArgumentsPerToken = false };
         var threads = CliOptions.Threads();
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Context window (default: the model's, at most 4096).", DefaultValueFactory = _ => 0 };
+        var ctx = CliOptions.Context("Context window (default: the model's, at most 4096).");
         var json = new Option<bool>("--json") { Description = "Constrain the continuation to a JSON object (generation ends when it is complete)." };
         var jsonSchema = new Option<string?>("--json-schema") { Description = "Constrain the continuation to JSON matching this JSON Schema (inline JSON text, as llama.cpp's --json-schema)." };
-        var command = CliOptions.Command("run", "Generate a continuation of a prompt, streamed to stdout.", model, prompt, count, temp, topK, topP, minP, repeat, frequency, presence, seed, stop, threads, ctx, json, jsonSchema);
+        var command = CliOptions.Command("run", "Generate a continuation of a prompt, streamed to stdout.", [model, prompt, count, .. sampling.Options, stop, threads, ctx, json, jsonSchema]);
 
         command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
         {
-            var sampling = new SamplerOptions
-            {
-                Temperature = parse.GetValue(temp),
-                TopK = parse.GetValue(topK),
-                TopP = parse.GetValue(topP),
-                MinP = parse.GetValue(minP),
-                RepeatPenalty = parse.GetValue(repeat),
-                FrequencyPenalty = parse.GetValue(frequency),
-                PresencePenalty = parse.GetValue(presence),
-                Seed = parse.GetValue(seed),
-            };
             JsonOutput? output = JsonOutput.FromOptions(parse.GetValue(json), parse.GetValue(jsonSchema));
-            return Task.FromResult(Run(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(count), sampling, output,
+            return Task.FromResult(Run(parse.GetValue(model)!.FullName, parse.GetValue(prompt)!, parse.GetValue(count), sampling.Bind(parse, new SamplerOptions()), output,
                 parse.GetValue(stop) ?? [], parse.GetValue(threads), parse.GetValue(ctx), cancellationToken));
         }));
         return command;

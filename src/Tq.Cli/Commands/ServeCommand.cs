@@ -1,7 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tq.Extensions.AI;
@@ -17,31 +15,27 @@ internal static class ServeCommand
 {
     public static Command Create()
     {
-        var engine = new EngineArguments();
+        var engine = EngineArguments.Create("Context window per session (default: the model's).", "Default most tokens per answer (a request's max_tokens overrides it).")
+            .Add(new Option<int>("--sessions", "-np") { Description = "Concurrent sessions (requests beyond wait in a queue).", DefaultValueFactory = _ => 4 }, (o, v) => o.MaxConcurrentSessions = v)
+            .Add(new Option<long>("--max-kv-bytes") { Description = "Bound on the KV-cache bytes of all sessions (0: none).", DefaultValueFactory = _ => 0 }, (o, v) => o.MaxKvCacheBytes = v)
+            .Add(new Option<string?>("--model-id") { Description = "The model id clients send and /v1/models lists (default: the file name)." }, (o, v) => o.ModelId = v);
         var host = new Option<string>("--host") { Description = "The address to listen on (default: loopback only).", DefaultValueFactory = _ => "127.0.0.1" };
         var port = new Option<int>("--port") { Description = "The TCP port (0: any free port).", DefaultValueFactory = _ => 8080 };
-        var ctx = new Option<int>("--ctx", "-c") { Description = "Context window per session (default: the model's).", DefaultValueFactory = _ => 0 };
-        var sessions = new Option<int>("--sessions", "-np") { Description = "Concurrent sessions (requests beyond wait in a queue).", DefaultValueFactory = _ => 4 };
-        var maxKv = new Option<long>("--max-kv-bytes") { Description = "Bound on the KV-cache bytes of all sessions (0: none).", DefaultValueFactory = _ => 0 };
-        var maxTokens = new Option<int?>("--n-predict", "-n") { Description = "Default most tokens per answer (a request's max_tokens overrides it)." };
-        var modelId = new Option<string?>("--model-id") { Description = "The model id clients send and /v1/models lists (default: the file name)." };
-        var command = CliOptions.Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).", engine.Model, host, port, ctx, engine.Cache, engine.BitsK, engine.BitsV, sessions, maxKv, maxTokens, engine.Threads, modelId);
+        var command = CliOptions.Command("serve", "Serve a model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/models, /health, /metrics).", [.. engine.Options, host, port]);
 
-        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() =>
-        {
-            TurboQuantChatOptions options = engine.Read(parse);
-            options.ModelId = parse.GetValue(modelId);
-            options.ContextSize = parse.GetValue(ctx);
-            options.MaxConcurrentSessions = parse.GetValue(sessions);
-            options.MaxKvCacheBytes = parse.GetValue(maxKv);
-            options.MaxOutputTokens = parse.GetValue(maxTokens);
-            options.EagerLoad = true;
-            return RunAsync(options, parse.GetValue(host)!, parse.GetValue(port), cancellationToken);
-        }));
+        command.SetAction((parse, cancellationToken) => CliErrors.RunAsync(() => RunAsync(
+            options =>
+            {
+                engine.Bind(parse, options);
+                options.EagerLoad = true;
+            },
+            parse.GetValue(host)!,
+            parse.GetValue(port),
+            cancellationToken)));
         return command;
     }
 
-    private static async Task<int> RunAsync(TurboQuantChatOptions options, string host, int port, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(Action<TurboQuantChatOptions> configure, string host, int port, CancellationToken cancellationToken)
     {
         if (port is < 0 or > 65535)
         {
@@ -54,19 +48,21 @@ internal static class ServeCommand
         }
 
         // Checked here so a bad option is one line, not a host start-up failure.
+        var options = new TurboQuantChatOptions();
+        configure(options);
         var validation = new TurboQuantChatOptionsValidator().Validate(null, options);
         if (validation.Failed)
         {
             throw new ArgumentException(string.Join(" ", validation.Failures));
         }
 
-        WebApplication app = Build(options, host, port);
+        WebApplication app = Build(configure, host, port);
         await using (app.ConfigureAwait(false))
         {
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
             TurboQuantEngine engine = app.Services.GetRequiredService<TurboQuantEngine>();
             CliErrors.WarnIfBeyondTraining(options.ContextSize, engine.Model.TrainedContextLength);
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() ?? $"http://{host}:{port}";
+            string address = app.Urls.FirstOrDefault() ?? $"http://{host}:{port}";
             TurboQuantEngineStatistics s = engine.GetStatistics();
             Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"tq: serving {engine.ModelId} on {address} (POST /v1/chat/completions, GET /v1/models, /health, /metrics); context {s.ContextLength}, KV cache {s.KvCacheKind} {s.KvCacheBytesPerToken} bytes/token, {s.MaxSessions} sessions. Ctrl+C stops."));
@@ -89,7 +85,7 @@ internal static class ServeCommand
     }
 
     /// <summary>The server app: the engine, the OpenAI endpoints, health and metrics, logs on stderr.</summary>
-    internal static WebApplication Build(TurboQuantChatOptions options, string host, int port)
+    internal static WebApplication Build(Action<TurboQuantChatOptions> configure, string host, int port)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
         string authority = host.Contains(':', StringComparison.Ordinal) ? $"[{host}]" : host;
@@ -98,26 +94,11 @@ internal static class ServeCommand
         builder.Logging.AddSimpleConsole(o => o.SingleLine = true);
         builder.Logging.Services.Configure<Microsoft.Extensions.Logging.Console.ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Services.AddTurboQuantChat(o => Copy(options, o));
+        builder.Services.AddTurboQuantChat(configure);
         WebApplication app = builder.Build();
         app.MapOpenAIChatCompletions();
         app.MapTurboQuantHealth();
         app.MapTurboQuantMetrics();
         return app;
-    }
-
-    private static void Copy(TurboQuantChatOptions from, TurboQuantChatOptions to)
-    {
-        to.ModelPath = from.ModelPath;
-        to.ModelId = from.ModelId;
-        to.KvCacheKind = from.KvCacheKind;
-        to.BitsK = from.BitsK;
-        to.BitsV = from.BitsV;
-        to.ContextSize = from.ContextSize;
-        to.Threads = from.Threads;
-        to.MaxConcurrentSessions = from.MaxConcurrentSessions;
-        to.MaxKvCacheBytes = from.MaxKvCacheBytes;
-        to.MaxOutputTokens = from.MaxOutputTokens;
-        to.EagerLoad = from.EagerLoad;
     }
 }
