@@ -8,8 +8,6 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Tq.Extensions.AI;
@@ -28,11 +26,9 @@ builder.Services.AddTurboQuantChat(o =>
     o.EagerLoad = true;
 });
 await using WebApplication app = builder.Build();
-app.MapOpenAIChatCompletions();
-app.MapTurboQuantHealth();
-app.MapTurboQuantMetrics();
+app.MapTurboQuantEndpoints();
 await app.StartAsync();
-var address = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+var address = new Uri(app.Urls.First());
 TurboQuantEngine engine = app.Services.GetRequiredService<TurboQuantEngine>();
 
 Console.WriteLine(Invariant($"soak: {engine.ModelId} on {address}, {options.Clients} clients, {options.Sessions} sessions, {options.Threads} threads, {options.Duration.TotalSeconds:F0} s, seed {options.Seed}"));

@@ -42,9 +42,8 @@ app.MapPost("/api/chat/stream", async (SampleChatRequest request, IChatClient ch
     }
 });
 
-app.MapOpenAIChatCompletions();
-app.MapTurboQuantHealth();
-app.MapTurboQuantMetrics();
+// POST /v1/chat/completions, GET /v1/models, GET /health, GET /metrics.
+app.MapTurboQuantEndpoints();
 
 app.Run();
 

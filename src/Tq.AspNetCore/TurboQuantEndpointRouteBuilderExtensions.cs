@@ -2,13 +2,33 @@ using System.Globalization;
 using System.Text;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Tq.AspNetCore;
 using Tq.Extensions.AI;
 
 namespace Microsoft.AspNetCore.Builder;
 
-/// <summary>Maps the health and metrics endpoints of the registered <see cref="TurboQuantEngine"/>.</summary>
+/// <summary>Maps the endpoints of a TurboQuant server: all at once, or health and metrics of the registered <see cref="TurboQuantEngine"/> one by one.</summary>
 public static class TurboQuantEndpointRouteBuilderExtensions
 {
+    /// <summary>
+    /// Maps everything a TurboQuant server answers: the OpenAI-compatible endpoints
+    /// (<see cref="OpenAIEndpointRouteBuilderExtensions.MapOpenAIChatCompletions"/>: <c>POST /v1/chat/completions</c>,
+    /// <c>GET /v1/models</c>, <c>GET /v1/models/{id}</c>), <c>GET /health</c> (<see cref="MapTurboQuantHealth"/>) and
+    /// <c>GET /metrics</c> (<see cref="MapTurboQuantMetrics"/>).
+    /// </summary>
+    /// <param name="endpoints">The application or a route group.</param>
+    /// <param name="configure">Sets the OpenAI endpoints' route prefix or the key of the chat client; optional.</param>
+    /// <returns>The convention builder of all the mapped endpoints (to add authorization, rate limiting, ...).</returns>
+    public static IEndpointConventionBuilder MapTurboQuantEndpoints(this IEndpointRouteBuilder endpoints, Action<OpenAIEndpointOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+        RouteGroupBuilder group = endpoints.MapGroup(string.Empty);
+        group.MapOpenAIChatCompletions(configure);
+        group.MapTurboQuantHealth();
+        group.MapTurboQuantMetrics();
+        return group;
+    }
+
     /// <summary>
     /// Maps <c>GET {pattern}</c>: 200 <c>{"status":"ok",...}</c> once the model is loaded, 503 <c>{"status":"loading"}</c>
     /// before, with the model id, sessions and queue length.

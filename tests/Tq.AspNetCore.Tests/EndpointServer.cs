@@ -2,8 +2,6 @@ using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -51,11 +49,9 @@ public sealed class EndpointServer : IAsyncLifetime
             o.EagerLoad = true;
         }).Use(inner => Probe = new ProbeChatClient(inner));
         _app = builder.Build();
-        _app.MapOpenAIChatCompletions();
-        _app.MapTurboQuantHealth();
-        _app.MapTurboQuantMetrics();
+        _app.MapTurboQuantEndpoints();
         await _app.StartAsync();
-        Address = new Uri(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        Address = new Uri(_app.Urls.First());
         Http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(60) };
         _ = _app.Services.GetRequiredService<IChatClient>(); // builds the pipeline, so Probe is set
     }

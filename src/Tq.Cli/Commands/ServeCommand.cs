@@ -96,9 +96,7 @@ internal static class ServeCommand
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Services.AddTurboQuantChat(configure);
         WebApplication app = builder.Build();
-        app.MapOpenAIChatCompletions();
-        app.MapTurboQuantHealth();
-        app.MapTurboQuantMetrics();
+        app.MapTurboQuantEndpoints();
         return app;
     }
 }
