@@ -1,4 +1,5 @@
 using Tq.Core.Quantization;
+using Tq.Core.Tensors;
 namespace Tq.Core.Sampling;
 
 /// <summary>
@@ -92,7 +93,7 @@ public sealed class Sampler
         ApplyPenalties(values, history);
         if (IsGreedy)
         {
-            return ArgMax(values);
+            return TensorMath.ArgMax(values);
         }
 
         Span<int> ids = _ids.AsSpan(0, n);
@@ -128,20 +129,6 @@ public sealed class Sampler
         }
 
         return ids[count - 1];
-    }
-
-    internal static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 
     private void ApplyPenalties(Span<float> values, ReadOnlySpan<int> history)

@@ -203,18 +203,22 @@ internal static class TensorMath
     /// <exception cref="ArgumentException">The input contains NaN (greedy decoding would be meaningless).</exception>
     public static int ArgMax(ReadOnlySpan<float> x)
     {
-        if (x.IsEmpty)
+        // llama.cpp's greedy rule: the first strict maximum (so -0 and +0 tie, unlike TensorPrimitives.IndexOfMax).
+        int best = -1;
+        for (int i = 0; i < x.Length; i++)
         {
-            return -1;
+            if (float.IsNaN(x[i]))
+            {
+                throw new ArgumentException($"The input contains NaN at index {i}.", nameof(x));
+            }
+
+            if (best < 0 || x[i] > x[best])
+            {
+                best = i;
+            }
         }
 
-        int index = TensorPrimitives.IndexOfMax(x);
-        if (float.IsNaN(x[index]))
-        {
-            throw new ArgumentException($"The input contains NaN at index {index}.", nameof(x));
-        }
-
-        return index;
+        return best;
     }
 
     private static void EnsureDestination(int length, Span<float> destination)

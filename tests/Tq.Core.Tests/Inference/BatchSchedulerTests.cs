@@ -1,6 +1,7 @@
 using Tq.Core.Cache;
 using Tq.Core.Inference;
 using Tq.Core.Models;
+using Tq.Core.Tensors;
 using Tq.Testing;
 using Xunit;
 
@@ -43,7 +44,7 @@ public sealed class BatchSchedulerTests : IDisposable
         for (int i = 0; i < steps; i++)
         {
             logits[i] = session.Logits.ToArray();
-            tokens[i] = ArgMax(session.Logits);
+            tokens[i] = TensorMath.ArgMax(session.Logits);
             session.Append(tokens[i]);
         }
 
@@ -63,25 +64,11 @@ public sealed class BatchSchedulerTests : IDisposable
         for (int i = 0; i < steps; i++)
         {
             logits[i] = session.Logits.ToArray();
-            tokens[i] = ArgMax(session.Logits);
+            tokens[i] = TensorMath.ArgMax(session.Logits);
             await session.AppendAsync(tokens[i]);
         }
 
         return (tokens, logits);
-    }
-
-    private static int ArgMax(ReadOnlySpan<float> values)
-    {
-        int best = 0;
-        for (int i = 1; i < values.Length; i++)
-        {
-            if (values[i] > values[best])
-            {
-                best = i;
-            }
-        }
-
-        return best;
     }
 
     [Theory]
@@ -207,7 +194,7 @@ public sealed class BatchSchedulerTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => session.Logits.ToArray());
         await pending;
         Assert.Equal(prompt.Length, session.Length);
-        session.Append(ArgMax(session.Logits));
+        session.Append(TensorMath.ArgMax(session.Logits));
     }
 
     [Fact]

@@ -75,6 +75,7 @@ public sealed class TensorMathTests
     {
         Assert.Equal(-1, TensorMath.ArgMax([]));
         Assert.Equal(1, TensorMath.ArgMax([1f, 5f, 5f, -2f]));
+        Assert.Equal(0, TensorMath.ArgMax([-0f, 0f, -1f])); // the first strict maximum, as llama.cpp's greedy sampler
         Assert.Throws<ArgumentException>(() => TensorMath.ArgMax([1f, float.NaN]));
         float[] y = [1f, 2f, 3f];
         TensorMath.Axpy(2f, [1f, 1f, 1f], y);
