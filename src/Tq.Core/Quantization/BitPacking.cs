@@ -15,16 +15,23 @@ internal static class BitPacking
     /// <summary>Bytes needed for <paramref name="count"/> codes of <paramref name="bits"/> bits.</summary>
     public static int PackedLength(int count, int bits) => (int)(((long)count * bits + 7) >> 3);
 
+    // The packed length of `count` codes, after checking the bit width and that the packed span holds it.
+    private static int CheckedPackedLength(int count, int bits, int packedBytes, string paramName)
+    {
+        CheckBits(bits);
+        int length = PackedLength(count, bits);
+        if (packedBytes < length)
+        {
+            throw new ArgumentException($"{count} {bits}-bit codes need {length} packed bytes, got {packedBytes}.", paramName);
+        }
+
+        return length;
+    }
+
     /// <summary>Packs codes (each below 2^bits) into <paramref name="destination"/>.</summary>
     public static void Pack(ReadOnlySpan<byte> codes, int bits, Span<byte> destination, SimdPath path = SimdPath.Auto)
     {
-        CheckBits(bits);
-        int length = PackedLength(codes.Length, bits);
-        if (destination.Length < length)
-        {
-            throw new ArgumentException($"Destination needs {length} bytes for {codes.Length} {bits}-bit codes, got {destination.Length}.", nameof(destination));
-        }
-
+        int length = CheckedPackedLength(codes.Length, bits, destination.Length, nameof(destination));
         bool usePext = path != SimdPath.Scalar && Bmi2.X64.IsSupported;
         ulong mask = LaneMask(bits);
         ref byte src = ref MemoryMarshal.GetReference(codes);
@@ -72,13 +79,7 @@ internal static class BitPacking
     /// <summary>Unpacks <paramref name="codes"/>.Length codes from <paramref name="packed"/>.</summary>
     public static void Unpack(ReadOnlySpan<byte> packed, int bits, Span<byte> codes, SimdPath path = SimdPath.Auto)
     {
-        CheckBits(bits);
-        int length = PackedLength(codes.Length, bits);
-        if (packed.Length < length)
-        {
-            throw new ArgumentException($"{codes.Length} {bits}-bit codes need {length} packed bytes, got {packed.Length}.", nameof(packed));
-        }
-
+        CheckedPackedLength(codes.Length, bits, packed.Length, nameof(packed));
         bool usePdep = path != SimdPath.Scalar && Bmi2.X64.IsSupported;
         ulong mask = LaneMask(bits);
         ref byte src = ref MemoryMarshal.GetReference(packed);

@@ -387,35 +387,13 @@ internal sealed partial class JsonConstraint : ISamplingConstraint
                     EndValue();
                     return Feed(c);
                 case Mode.NumberDot:
-                    if (!char.IsAsciiDigit(c))
-                    {
-                        return false;
-                    }
-
-                    Mode = Mode.NumberFraction;
+                    return DigitThen(c, Mode.NumberFraction);
+                case Mode.NumberE when c is '+' or '-':
+                    Mode = Mode.NumberExponentSign;
                     return true;
                 case Mode.NumberE:
-                    if (c is '+' or '-')
-                    {
-                        Mode = Mode.NumberExponentSign;
-                        return true;
-                    }
-
-                    if (!char.IsAsciiDigit(c))
-                    {
-                        return false;
-                    }
-
-                    Mode = Mode.NumberExponent;
-                    return true;
                 case Mode.NumberExponentSign:
-                    if (!char.IsAsciiDigit(c))
-                    {
-                        return false;
-                    }
-
-                    Mode = Mode.NumberExponent;
-                    return true;
+                    return DigitThen(c, Mode.NumberExponent);
                 case Mode.NumberExponent:
                     if (char.IsAsciiDigit(c))
                     {
@@ -543,6 +521,18 @@ internal sealed partial class JsonConstraint : ISamplingConstraint
 
             _depth--;
             EndValue();
+            return true;
+        }
+
+        // A digit that moves the number to `next`; anything else is refused.
+        private bool DigitThen(char c, Mode next)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+
+            Mode = next;
             return true;
         }
 

@@ -70,8 +70,34 @@ internal static class TemplateFormat
     /// <summary>printf-style <c>%s</c>, <c>%d</c>, <c>%i</c>, <c>%r</c>, <c>%f</c> and <c>%%</c>, as Jinja's <c>format</c> filter.</summary>
     public static string Printf(string format, List<object?> values)
     {
-        var sb = new StringBuilder();
         int next = 0;
+        return ExpandDirectives(format, (string f, ref int i) =>
+        {
+            char spec = f[i];
+            if (spec == '%')
+            {
+                return "%";
+            }
+
+            object? value = next < values.Count ? values[next++] : throw TemplateErrors.Type("Not enough arguments for format string.");
+            return spec switch
+            {
+                's' => TemplateValue.ToStr(value),
+                'r' => TemplateValue.Repr(value),
+                'd' or 'i' => TemplateValue.ToLong(value is double d ? Math.Truncate(d) : value).ToString(CultureInfo.InvariantCulture),
+                'f' => TemplateValue.ToDouble(value).ToString("F6", CultureInfo.InvariantCulture),
+                _ => throw TemplateErrors.Type($"Unsupported format directive '%{spec}'."),
+            };
+        });
+    }
+
+    /// <summary>
+    /// <paramref name="format"/> with each <c>%</c> directive replaced by what <paramref name="expand"/> returns for it
+    /// (printf's and strftime's scanning); a <c>%</c> at the very end stays as it is.
+    /// </summary>
+    internal static string ExpandDirectives(string format, Directive expand)
+    {
+        var sb = new StringBuilder();
         for (int i = 0; i < format.Length; i++)
         {
             char c = format[i];
@@ -81,24 +107,13 @@ internal static class TemplateFormat
                 continue;
             }
 
-            char spec = format[++i];
-            if (spec == '%')
-            {
-                sb.Append('%');
-                continue;
-            }
-
-            object? value = next < values.Count ? values[next++] : throw TemplateErrors.Type("Not enough arguments for format string.");
-            sb.Append(spec switch
-            {
-                's' => TemplateValue.ToStr(value),
-                'r' => TemplateValue.Repr(value),
-                'd' or 'i' => TemplateValue.ToLong(value is double d ? Math.Truncate(d) : value).ToString(CultureInfo.InvariantCulture),
-                'f' => TemplateValue.ToDouble(value).ToString("F6", CultureInfo.InvariantCulture),
-                _ => throw TemplateErrors.Type($"Unsupported format directive '%{spec}'."),
-            });
+            i++;
+            sb.Append(expand(format, ref i));
         }
 
         return sb.ToString();
     }
+
+    /// <summary>The text of the directive at <paramref name="i"/> (just after its <c>%</c>); moves <paramref name="i"/> to the directive's last character when it reads on.</summary>
+    internal delegate string Directive(string format, ref int i);
 }

@@ -364,25 +364,18 @@ internal sealed class TemplateParser
         return expr;
     }
 
-    private TemplateExpression ParseOr()
+    private TemplateExpression ParseOr() => ParseKeywordChain("or", ParseAnd);
+
+    private TemplateExpression ParseAnd() => ParseKeywordChain("and", ParseNot);
+
+    // operand (keyword operand)*, left-associative: Jinja's `or` and `and`.
+    private TemplateExpression ParseKeywordChain(string keyword, Func<TemplateExpression> operand)
     {
-        TemplateExpression left = ParseAnd();
-        while (Current.IsName("or"))
+        TemplateExpression left = operand();
+        while (Current.IsName(keyword))
         {
             int offset = Next().Offset;
-            left = new TemplateExpression.Binary(offset, "or", left, ParseAnd());
-        }
-
-        return left;
-    }
-
-    private TemplateExpression ParseAnd()
-    {
-        TemplateExpression left = ParseNot();
-        while (Current.IsName("and"))
-        {
-            int offset = Next().Offset;
-            left = new TemplateExpression.Binary(offset, "and", left, ParseNot());
+            left = new TemplateExpression.Binary(offset, keyword, left, operand());
         }
 
         return left;

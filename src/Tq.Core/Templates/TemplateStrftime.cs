@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text;
 
 namespace Tq.Core.Templates;
 
@@ -9,28 +8,20 @@ internal static class TemplateStrftime
     public static string Format(DateTimeOffset time, string format)
     {
         CultureInfo c = CultureInfo.InvariantCulture;
-        var sb = new StringBuilder();
-        for (int i = 0; i < format.Length; i++)
+        return TemplateFormat.ExpandDirectives(format, (string f, ref int i) =>
         {
-            char ch = format[i];
-            if (ch != '%' || i + 1 >= format.Length)
-            {
-                sb.Append(ch);
-                continue;
-            }
-
-            char spec = format[++i];
+            char spec = f[i];
             bool noPad = false;
-            if (spec == '-' && i + 1 < format.Length)
+            if (spec == '-' && i + 1 < f.Length)
             {
                 // glibc extension: %-d, %-m, ... without leading zeros.
                 noPad = true;
-                spec = format[++i];
+                spec = f[++i];
             }
 
             string Pad(int value, int width) => noPad ? value.ToString(c) : value.ToString(c).PadLeft(width, '0');
             int hour12 = time.Hour % 12 == 0 ? 12 : time.Hour % 12;
-            sb.Append(spec switch
+            return spec switch
             {
                 'Y' => time.Year.ToString(c),
                 'y' => Pad(time.Year % 100, 2),
@@ -59,9 +50,7 @@ internal static class TemplateStrftime
                 't' => "\t",
                 '%' => "%",
                 _ => throw TemplateErrors.Type($"Unsupported strftime directive '%{spec}'."),
-            });
-        }
-
-        return sb.ToString();
+            };
+        });
     }
 }
