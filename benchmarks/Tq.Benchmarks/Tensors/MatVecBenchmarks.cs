@@ -20,6 +20,7 @@ public unsafe class MatVecBenchmarks
     private float[] _x = null!;
     private float[] _y = null!;
     private WorkerPool _pool = null!;
+    private readonly KernelScratch _scratch = new();
 
     [Params(GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_0, GgmlType.Q4_K, GgmlType.Q6_K)]
     public GgmlType WeightType { get; set; }
@@ -42,5 +43,5 @@ public unsafe class MatVecBenchmarks
     }
 
     [Benchmark]
-    public void MatVec() => MatMul.Multiply(_matrix, _x, _y, 1, _pool);
+    public void MatVec() => MatMul.Multiply(_matrix, _x, _y, 1, _pool, _scratch);
 }

@@ -19,6 +19,7 @@ public unsafe class PrefillBenchmarks
     private float[] _x = null!;
     private float[] _y = null!;
     private WorkerPool _pool = null!;
+    private readonly KernelScratch _scratch = new();
 
     [Params(GgmlType.F16, GgmlType.Q8_0, GgmlType.Q4_K)]
     public GgmlType WeightType { get; set; }
@@ -41,5 +42,5 @@ public unsafe class PrefillBenchmarks
     }
 
     [Benchmark]
-    public void MatMul128() => MatMul.Multiply(_matrix, _x, _y, Tokens, _pool);
+    public void MatMul128() => MatMul.Multiply(_matrix, _x, _y, Tokens, _pool, _scratch);
 }

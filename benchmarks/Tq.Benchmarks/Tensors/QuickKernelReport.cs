@@ -20,6 +20,9 @@ internal static unsafe class QuickKernelReport
 
     internal static bool? Tiled = Environment.GetEnvironmentVariable("TQ_TILED") is string v ? v == "1" : null;
 
+    // The products' scratch, owned by the report (its calls run one after another on the calling thread).
+    private static readonly KernelScratch Scratch = new();
+
     public static void Run(int threads)
     {
         using var pool = new WorkerPool(threads);
@@ -78,7 +81,7 @@ internal static unsafe class QuickKernelReport
             {
                 foreach (WeightMatrix[] g in groups)
                 {
-                    MatMul.Multiply(g, x.AsSpan(0, tokens * g[0].Cols), y, tokens, stepPool, ForcedPath, Tiled);
+                    MatMul.Multiply(g, x.AsSpan(0, tokens * g[0].Cols), y, tokens, stepPool, ForcedPath, Tiled, Scratch);
                 }
             }
 
@@ -163,7 +166,7 @@ internal static unsafe class QuickKernelReport
         int iterations = (int)Math.Clamp(2e8 / Math.Max(bytes, (long)rows * cols * tokens), 5, 20000);
         for (int i = 0; i < Math.Min(iterations, 50); i++)
         {
-            MatMul.Multiply(matrix, x, y, tokens, pool, ForcedPath, Tiled);
+            MatMul.Multiply(matrix, x, y, tokens, pool, ForcedPath, Tiled, Scratch);
         }
 
         double[] samples = new double[7];
@@ -172,7 +175,7 @@ internal static unsafe class QuickKernelReport
             double start = Now();
             for (int i = 0; i < iterations; i++)
             {
-                MatMul.Multiply(matrix, x, y, tokens, pool, ForcedPath, Tiled);
+                MatMul.Multiply(matrix, x, y, tokens, pool, ForcedPath, Tiled, Scratch);
             }
 
             samples[s] = (Now() - start) / iterations;
