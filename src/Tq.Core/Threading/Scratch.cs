@@ -8,13 +8,13 @@ namespace Tq.Core.Threading;
 /// </summary>
 internal static class Scratch
 {
-    /// <summary>The array in <paramref name="slot"/>, replaced by one of at least <paramref name="length"/> (and <paramref name="minimum"/>) elements when shorter.</summary>
+    /// <summary>The array in <paramref name="slot"/>, replaced when shorter than <paramref name="length"/> by one of at least <paramref name="length"/>, <paramref name="minimum"/> and twice the old length elements.</summary>
     public static T[] Grow<T>(ref T[]? slot, int length, int minimum)
     {
         T[]? array = slot;
         if (array is null || array.Length < length)
         {
-            array = new T[Math.Max(length, minimum)];
+            array = new T[Capacity(array, length, minimum)];
             slot = array;
         }
 
@@ -28,10 +28,18 @@ internal static class Scratch
         T[]? array = slot;
         if (array is null || array.Length < length)
         {
-            array = GC.AllocateUninitializedArray<T>(Math.Max(length, minimum), pinned: true);
+            array = GC.AllocateUninitializedArray<T>(Capacity(array, length, minimum), pinned: true);
             slot = array;
         }
 
         return array;
+    }
+
+    // At least twice the old length: a need that grows by a little every token (attention over a growing context)
+    // reallocates O(log n) times, not once per token.
+    private static int Capacity<T>(T[]? old, int length, int minimum)
+    {
+        long doubled = Math.Min((long)(old?.Length ?? 0) * 2, Array.MaxLength);
+        return (int)Math.Max(Math.Max(length, minimum), doubled);
     }
 }
