@@ -41,13 +41,7 @@ internal sealed unsafe class KernelScratch
     /// <summary>At least <paramref name="bytes"/> bytes of slot <paramref name="slot"/>, 64-byte aligned, valid until the next call for that slot.</summary>
     public byte* Get(Slot slot, long bytes)
     {
-        byte[]? buffer = _buffers[(int)slot];
-        if (buffer is null || buffer.Length < bytes + 64)
-        {
-            buffer = GC.AllocateUninitializedArray<byte>((int)Math.Max(bytes + 64, 4096), pinned: true);
-            _buffers[(int)slot] = buffer;
-        }
-
+        byte[] buffer = Scratch.GrowPinned(ref _buffers[(int)slot], checked((int)(bytes + 64)), 4096);
         byte* p = (byte*)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
         return (byte*)(((nuint)p + 63) & ~(nuint)63);
     }
